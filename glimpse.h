@@ -1,0 +1,13 @@
+// glimpse: one header for the whole framework. `#include "glimpse.h"` and `using namespace glimpse;`.
+#pragma once
+
+#include "tensor/dtype.h"
+#include "tensor/elementwise.h"
+#include "tensor/error.h"
+#include "tensor/indexing.h"
+#include "tensor/matmul.h"
+#include "tensor/print.h"
+#include "tensor/random.h"
+#include "tensor/reduce.h"
+#include "tensor/shape.h"
+#include "tensor/tensor.h"

@@ -1,0 +1,97 @@
+// The caching allocator behind Storage.
+//
+// Blocks are rounded up to a power of two (at least 64 bytes) and freed blocks wait in a per-size free list. The cache
+// is capped so a program that once needed a huge buffer does not keep it forever. Under AddressSanitizer the cache is
+// off, so that a use-after-free is still caught.
+#include "tensor/storage.h"
+
+#include <atomic>
+#include <bit>
+#include <cstdlib>
+#include <mutex>
+#include <new>
+#include <vector>
+
+namespace glimpse {
+namespace {
+
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kCacheEnabled = false;
+#else
+constexpr bool kCacheEnabled = true;
+#endif
+
+constexpr size_t kAlign = 64;
+constexpr size_t kMaxCachedBytes = size_t{1} << 30;  // beyond this, freed blocks go straight back to the system
+
+std::atomic<int64_t> g_live{0};
+
+struct Cache {
+  std::mutex mu;
+  std::vector<void*> free_lists[64];
+  size_t cached_bytes = 0;
+
+  ~Cache() { release_all(); }
+  void release_all() {
+    std::lock_guard<std::mutex> lock(mu);
+    for (auto& list : free_lists) {
+      for (void* p : list) std::free(p);
+      list.clear();
+    }
+    cached_bytes = 0;
+  }
+};
+
+Cache& cache() {
+  static Cache* c = new Cache();  // never destroyed: storages may be freed during static destruction
+  return *c;
+}
+
+size_t bucket_bytes(size_t nbytes) { return std::bit_ceil(std::max(nbytes, kAlign)); }
+
+void* allocate(size_t nbytes) {
+  size_t bytes = bucket_bytes(nbytes);
+  if (kCacheEnabled) {
+    Cache& c = cache();
+    std::lock_guard<std::mutex> lock(c.mu);
+    auto& list = c.free_lists[std::countr_zero(bytes)];
+    if (!list.empty()) {
+      void* p = list.back();
+      list.pop_back();
+      c.cached_bytes -= bytes;
+      return p;
+    }
+  }
+  void* p = std::aligned_alloc(kAlign, bytes);
+  if (p == nullptr) throw std::bad_alloc();
+  return p;
+}
+
+void deallocate(void* p, size_t nbytes) {
+  size_t bytes = bucket_bytes(nbytes);
+  if (kCacheEnabled) {
+    Cache& c = cache();
+    std::lock_guard<std::mutex> lock(c.mu);
+    if (c.cached_bytes + bytes <= kMaxCachedBytes) {
+      c.free_lists[std::countr_zero(bytes)].push_back(p);
+      c.cached_bytes += bytes;
+      return;
+    }
+  }
+  std::free(p);
+}
+
+}  // namespace
+
+Storage::Storage(size_t nbytes) : data_(allocate(nbytes)), nbytes_(nbytes) { g_live.fetch_add(1, std::memory_order_relaxed); }
+
+Storage::~Storage() {
+  deallocate(data_, nbytes_);
+  g_live.fetch_sub(1, std::memory_order_relaxed);
+}
+
+int64_t Storage::live_count() { return g_live.load(std::memory_order_relaxed); }
+
+void empty_cache() { cache().release_all(); }
+
+}  // namespace glimpse

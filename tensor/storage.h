@@ -1,0 +1,35 @@
+// Storage: the bytes behind one or more tensors. Views share a Storage through a shared_ptr.
+//
+// Buffers come from a small caching allocator (storage.cpp): training loops allocate the same sizes every step, and
+// handing back a freed block of the right size is much cheaper than going to malloc each time.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+namespace glimpse {
+
+class Storage {
+ public:
+  // `nbytes` uninitialised bytes, 64-byte aligned.
+  explicit Storage(size_t nbytes);
+  ~Storage();
+  Storage(const Storage&) = delete;
+  Storage& operator=(const Storage&) = delete;
+
+  void* data() const { return data_; }
+  size_t nbytes() const { return nbytes_; }
+
+  // How many Storage objects are alive right now (tests use it to prove memory stays flat).
+  static int64_t live_count();
+
+ private:
+  void* data_;
+  size_t nbytes_;
+};
+
+// Frees every block the caching allocator holds (returns them to the system).
+void empty_cache();
+
+}  // namespace glimpse
