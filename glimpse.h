@@ -11,3 +11,9 @@
 #include "tensor/reduce.h"
 #include "tensor/shape.h"
 #include "tensor/tensor.h"
+
+#include "autograd/gradcheck.h"
+#include "autograd/grad_mode.h"
+#include "autograd/node.h"
+#include "autograd/ops_elementwise.h"
+#include "autograd/variable.h"

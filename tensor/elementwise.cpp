@@ -165,10 +165,29 @@ Tensor gelu(const Tensor& x, const std::string& approximate) {
   if (approximate == "tanh") return map_float(x, "gelu", [](auto v) { return gelu_tanh(v); });
   return map_float(x, "gelu", [](auto v) { return gelu_exact(v); });
 }
+Tensor gelu_backward(const Tensor& grad, const Tensor& x, const std::string& approximate) {
+  check(x.dtype() != kInt64, "gelu_backward: dtype int64 is not supported");
+  if (approximate == "tanh") {
+    return zip(grad, x, "gelu_backward", false, true, [](auto g, auto v) {
+      using T = decltype(v);
+      const T k = T(M_2_SQRTPI * M_SQRT1_2), c = T(0.044715);
+      T t = std::tanh(k * (v + c * v * v * v));
+      return g * (T(0.5) * (T(1) + t) + T(0.5) * v * (T(1) - t * t) * k * (T(1) + T(3) * c * v * v));
+    });
+  }
+  return zip(grad, x, "gelu_backward", false, true, [](auto g, auto v) {
+    using T = decltype(v);
+    // d/dx [x Φ(x)] = Φ(x) + x φ(x)
+    T cdf = T(0.5) * (T(1) + std::erf(v * T(M_SQRT1_2)));
+    T pdf = std::exp(T(-0.5) * v * v) * T(M_2_SQRTPI * M_SQRT1_2 * 0.5);
+    return g * (cdf + v * pdf);
+  });
+}
+
 Tensor clamp(const Tensor& x, double lo, double hi) {
+  check_defined(x, "clamp");
   check(!(lo > hi), "clamp: min {} is greater than max {}", lo, hi);
   return dispatch(x.dtype(), [&]<class T>() {
-    check_defined(x, "clamp");
     const T l = static_cast<T>(lo), h = static_cast<T>(hi);
     return map<T, T>(x, x.dtype(), [=](T v) { return v < l ? l : (v > h ? h : v); });
   });

@@ -26,6 +26,8 @@ Tensor relu(const Tensor& x);
 Tensor sign(const Tensor& x);
 // GELU: approximate = "none" is x * Φ(x) with the exact erf; "tanh" is PyTorch's tanh approximation.
 Tensor gelu(const Tensor& x, const std::string& approximate = "none");
+// The derivative of gelu times grad, in one pass: grad, x: [*] -> [*]
+Tensor gelu_backward(const Tensor& grad, const Tensor& x, const std::string& approximate = "none");
 Tensor clamp(const Tensor& x, double min, double max);
 Tensor clamp_min(const Tensor& x, double min);
 Tensor clamp_max(const Tensor& x, double max);

@@ -1,0 +1,94 @@
+// Variable: a Tensor that remembers how it was made, so that gradients can flow back to it.
+//
+// A Variable is a cheap handle to a shared VariableImpl holding the value (`data()`), the accumulated gradient
+// (`grad()`), the `requires_grad` flag and, for results of ops, the tape entry (`Node`, node.h) that made it. Layers,
+// losses and models speak Variable; the math underneath is plain Tensor code.
+//
+//   Variable w(randn({3, 2}), /*requires_grad=*/true);   // a leaf: grads accumulate into w.grad()
+//   Variable y = sum(matmul(x, w));                        // results inherit requires_grad and record a Node
+//   y.backward();                                          // w.grad() now holds dy/dw
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "tensor/tensor.h"
+
+namespace glimpse {
+
+struct Node;
+
+// The shared state behind Variable handles. Op writers never touch it; the engine (engine.cpp) does.
+struct VariableImpl {
+  Tensor data;
+  Tensor grad;                    // leaves only: the accumulated gradient, undefined until a backward reaches it
+  bool requires_grad = false;
+  std::shared_ptr<Node> grad_fn;  // the op that made this value; null for leaves
+  // Engine bookkeeping during one backward sweep.
+  Tensor pending_grad;
+  uint64_t visit_mark = 0;
+};
+
+class Variable {
+ public:
+  Variable() = default;  // undefined
+  // Wraps a tensor (shared, not copied). Leaves that should receive gradients pass requires_grad = true.
+  explicit Variable(Tensor data, bool requires_grad = false);
+
+  bool defined() const { return impl_ != nullptr; }
+  const Tensor& data() const;
+  // Replaces the value in place of everything (optimizers update through data(); loading a checkpoint uses this).
+  void set_data(const Tensor& data) const;
+
+  // The gradient accumulated by backward (undefined until one reaches this Variable; leaves only, as in PyTorch).
+  const Tensor& grad() const;
+  void set_grad(const Tensor& grad) const;
+  void zero_grad() const;  // undefines the gradient (PyTorch's set_to_none)
+
+  bool requires_grad() const { return impl_ && impl_->requires_grad; }
+  // Marks a leaf as needing gradients. Error on a non-leaf (its flag follows from its inputs).
+  const Variable& requires_grad_(bool value = true) const;
+  bool is_leaf() const { return !impl_ || impl_->grad_fn == nullptr; }
+  const std::shared_ptr<Node>& grad_fn() const;
+  // The same numbers, cut from the tape: a leaf with requires_grad false.
+  Variable detach() const { return Variable(data()); }
+
+  // Runs reverse-mode differentiation from this Variable. On a scalar the seed gradient is 1; on anything else pass
+  // `gradient` of the same shape. The graph's saved tensors are freed afterwards unless retain_graph is true.
+  void backward(const Tensor& gradient = Tensor(), bool retain_graph = false) const;
+
+  // Shortcuts to the data's description.
+  const Shape& shape() const { return data().shape(); }
+  int64_t size(int64_t dim) const { return data().size(dim); }
+  int dim() const { return data().dim(); }
+  int64_t numel() const { return data().numel(); }
+  DType dtype() const { return data().dtype(); }
+  template <class T = double>
+  T item() const {
+    return data().item<T>();
+  }
+
+  // Views, differentiable, as on Tensor (defined in autograd/ops_shape.cpp). Dims may be negative.
+  Variable view(const Shape& shape) const;
+  Variable reshape(const Shape& shape) const;
+  Variable flatten(int64_t start_dim = 0, int64_t end_dim = -1) const;
+  Variable transpose(int64_t dim0, int64_t dim1) const;
+  Variable permute(const Shape& dims) const;
+  Variable t() const;
+  Variable unsqueeze(int64_t dim) const;
+  Variable squeeze() const;
+  Variable squeeze(int64_t dim) const;
+  Variable narrow(int64_t dim, int64_t start, int64_t length) const;
+  Variable slice(int64_t dim, int64_t start, int64_t end, int64_t step = 1) const;
+  Variable select(int64_t dim, int64_t index) const;
+  Variable expand(const Shape& shape) const;
+  Variable contiguous() const;
+
+  const std::shared_ptr<VariableImpl>& impl() const { return impl_; }
+  bool same(const Variable& other) const { return impl_ == other.impl_; }  // the same Variable (not equal values)
+
+ private:
+  std::shared_ptr<VariableImpl> impl_;
+};
+
+}  // namespace glimpse
