@@ -1,0 +1,96 @@
+// nn::Module: the base of every layer and model. It knows its parameters and children by name.
+//
+// A layer registers what it owns in its constructor and writes an ordinary (non-virtual) forward with whatever
+// signature it needs:
+//
+//   class Linear : public Module {
+//    public:
+//     Linear(int64_t in, int64_t out) : Module("Linear") {
+//       weight = register_parameter("weight", ...);
+//     }
+//     Variable forward(const Variable& x) const;   // x: [*, in] -> [*, out]
+//     Variable weight, bias;
+//   };
+//
+// Children are members registered with register_module("encoder", encoder_), so names nest with dots
+// ("encoder.lstm.weight_ih_l0"); repeated blocks live in a std::vector<std::unique_ptr<Block>> and register as
+// "h.0", "h.1", .... A Module cannot be copied or moved (its parent keeps a pointer to it); hold models by value in
+// main() or by unique_ptr.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "autograd/variable.h"
+#include "tensor/safetensors.h"
+
+namespace glimpse::nn {
+
+class Module {
+ public:
+  explicit Module(std::string type_name) : type_name_(std::move(type_name)) {}
+  virtual ~Module() = default;
+  Module(const Module&) = delete;
+  Module& operator=(const Module&) = delete;
+
+  // Every parameter of this module and its children, in registration order, with dotted names.
+  std::vector<std::pair<std::string, Variable>> named_parameters() const;
+  std::vector<Variable> parameters() const;
+  // Buffers: tensors that belong to the state (saved and loaded) but are not trained (e.g. running statistics).
+  std::vector<std::pair<std::string, Tensor>> named_buffers() const;
+  // This module ("") and every descendant, depth first, with dotted names.
+  std::vector<std::pair<std::string, const Module*>> named_modules() const;
+  const std::vector<std::pair<std::string, Module*>>& children() const { return children_; }
+  int64_t num_parameters() const;
+
+  // Training mode switches dropout and friends; it propagates to all children.
+  void train(bool on = true);
+  void eval() { train(false); }
+  bool is_training() const { return training_; }
+  // Undefines every parameter's gradient (PyTorch's zero_grad(set_to_none=True)).
+  void zero_grad();
+
+  // ---- checkpoints (nn/state_dict.cpp)
+  // Every parameter and buffer by dotted name (the tensors are shared, not copied).
+  NamedTensors state_dict() const;
+  // All or nothing: with strict, missing and unexpected names are errors; a shape or dtype mismatch always is. All
+  // problems are listed in one Error and the module is left unchanged.
+  void load_state_dict(const NamedTensors& state, bool strict = true);
+  // state_dict() to / from a safetensors file (saving is atomic).
+  void save(const std::string& path) const;
+  void load(const std::string& path, bool strict = true);
+
+  // PyTorch-style summary: one line per layer with its settings, then the parameter count.
+  std::string repr() const;
+  const std::string& type_name() const { return type_name_; }
+  // The settings shown in repr() beside the type name, e.g. "in_features=8, out_features=1, bias=true".
+  virtual std::string extra_repr() const { return ""; }
+
+ protected:
+  // Registers a trainable parameter holding `value` (requires_grad = true) and returns it.
+  Variable register_parameter(const std::string& name, const Tensor& value);
+  // Registers a non-trainable tensor that is part of the saved state.
+  Tensor& register_buffer(const std::string& name, const Tensor& value);
+  // Registers a child module (a member of the derived class, or owned through a unique_ptr).
+  template <class M>
+  M& register_module(const std::string& name, M& child) {
+    add_child(name, &child);
+    return child;
+  }
+
+ private:
+  void add_child(const std::string& name, Module* child);
+  void check_new_name(const std::string& name) const;
+  void collect_parameters(const std::string& prefix, std::vector<std::pair<std::string, Variable>>& out) const;
+  void repr_into(std::string& out, int indent) const;
+
+  std::string type_name_;
+  bool training_ = true;
+  std::vector<std::pair<std::string, Variable>> params_;
+  std::vector<std::pair<std::string, Tensor>> buffers_;
+  std::vector<std::pair<std::string, Module*>> children_;
+};
+
+}  // namespace glimpse::nn
