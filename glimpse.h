@@ -17,3 +17,4 @@
 #include "autograd/node.h"
 #include "autograd/ops_elementwise.h"
 #include "autograd/variable.h"
+#include "autograd/graph_dot.h"
