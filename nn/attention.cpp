@@ -1,0 +1,340 @@
+// Attention, the functional half: mask helpers, the fused masked softmax (forward and backward), the score functions
+// and scaled_dot_product_attention. See attention.h for the conventions (mask kinds, fully masked rows).
+#include "nn/attention.h"
+
+#include <cmath>
+#include <limits>
+#include <type_traits>
+
+#include "autograd/node.h"
+#include "autograd/ops_elementwise.h"
+#include "autograd/ops_matmul.h"
+#include "tensor/iter.h"
+
+namespace glimpse::nn {
+
+// ---------------------------------------------------------------------------------------------------------------
+// Mask helpers
+
+Tensor causal_mask(int64_t T) { return causal_mask(T, T); }
+
+// [Tq, Tk]: 1 where j > i
+Tensor causal_mask(int64_t Tq, int64_t Tk) {
+  check(Tq >= 0 && Tk >= 0, "causal_mask: sizes must be >= 0, got Tq = {}, Tk = {}", Tq, Tk);
+  Tensor m = zeros({Tq, Tk}, kInt64);
+  int64_t* p = m.data<int64_t>();
+  for (int64_t i = 0; i < Tq; ++i) {
+    for (int64_t j = i + 1; j < Tk; ++j) p[i * Tk + j] = 1;
+  }
+  return m;
+}
+
+// lengths: [B] -> [B, T]: 1 where t >= lengths[b]
+Tensor padding_mask_from_lengths(const Tensor& lengths, int64_t T) {
+  check_defined(lengths, "padding_mask_from_lengths");
+  check(lengths.dtype() == kInt64 && lengths.dim() == 1,
+        "padding_mask_from_lengths: lengths must be a 1-d int64 tensor [B], got shape {} ({}); build it with "
+        "tensor(std::vector<int64_t>{{...}})",
+        lengths.shape(), dtype_name(lengths.dtype()));
+  return padding_mask_from_lengths(lengths.to_vector<int64_t>(), T);
+}
+
+Tensor padding_mask_from_lengths(const std::vector<int64_t>& lengths, int64_t T) {
+  check(T >= 0, "padding_mask_from_lengths: T must be >= 0, got {}", T);
+  const int64_t B = static_cast<int64_t>(lengths.size());
+  Tensor m = zeros({B, T}, kInt64);
+  int64_t* p = m.data<int64_t>();
+  for (int64_t b = 0; b < B; ++b) {
+    const int64_t len = lengths[static_cast<size_t>(b)];
+    check(len >= 0 && len <= T, "padding_mask_from_lengths: lengths[{}] = {} is outside [0, T = {}]; T must be the "
+          "padded length (at least the longest sequence)", b, len, T);
+    for (int64_t t = len; t < T; ++t) p[b * T + t] = 1;
+  }
+  return m;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The fused masked softmax
+
+namespace {
+
+// Accumulate float32 sums in double: a row of thousands of weights keeps its precision.
+template <class T>
+using Acc = std::conditional_t<std::is_same_v<T, float>, double, T>;
+
+// One row: y = softmax(scale * s + additive) over the unmasked positions, 0 at masked ones, all 0 if all are masked.
+// Mask element j of the row is read at mask[j * mstride] (mstride 0 for a mask broadcast along the row);
+// M is int64_t for a boolean mask (non-zero = masked) or T for an additive one; `visible` is how many leading keys
+// the causal mask lets through (n when not causal).
+template <class T, class M>
+void masked_softmax_row(const T* s, T* y, int64_t n, T scale, const M* mask, int64_t mstride, int64_t visible) {
+  constexpr T kNegInf = -std::numeric_limits<T>::infinity();
+  T m = kNegInf;
+  for (int64_t j = 0; j < n; ++j) {
+    T z = scale * s[j];
+    if (j >= visible) {
+      z = kNegInf;
+    } else if (mask != nullptr) {
+      if constexpr (std::is_same_v<M, int64_t>) {
+        if (mask[j * mstride] != 0) z = kNegInf;
+      } else {
+        z += mask[j * mstride];
+      }
+    }
+    y[j] = z;
+    if (z > m || z != z) m = (m != m) ? m : z;  // a NaN score sticks, so it shows in the output instead of vanishing
+  }
+  if (m == kNegInf) {  // every key masked: the row is all zeros (defined behaviour, see attention.h)
+    for (int64_t j = 0; j < n; ++j) y[j] = T(0);
+    return;
+  }
+  Acc<T> total = 0;
+  for (int64_t j = 0; j < n; ++j) {
+    y[j] = std::exp(y[j] - m);  // exp(-inf - m) = 0 for masked positions
+    total += static_cast<Acc<T>>(y[j]);
+  }
+  const T inv = static_cast<T>(Acc<T>(1) / total);
+  for (int64_t j = 0; j < n; ++j) y[j] *= inv;
+}
+
+// Calls fn(row, mask_offset) for every row of a [*, Tq, Tk] tensor in row-major order, where mask_offset is where
+// that row's mask starts in a mask with (broadcast) strides `mask_strides` over the leading dims [*, Tq].
+template <class Fn>
+void for_each_row(const Shape& lead, const Strides& mask_strides, Fn&& fn) {
+  int64_t row = 0;
+  for_each_block<1>(lead, {&mask_strides}, [&](const Block<1>& b) {
+    for (int64_t i = 0; i < b.n; ++i) fn(row++, b.offset[0] + i * b.stride[0]);
+  });
+}
+
+// y: [*, Tq, Tk] (contiguous), g: same -> scale * y ⊙ (g - Σ_j g_j y_j), row by row (the softmax Jacobian-vector
+// product). Masked weights are 0, so masked positions and fully masked rows get a zero gradient automatically.
+Tensor masked_softmax_backward(const Tensor& y, const Tensor& grad, double scale) {
+  Tensor g = grad.contiguous();
+  Tensor dx = empty(y.shape(), y.dtype());
+  const int64_t n = y.dim() == 0 ? 1 : y.size(-1);
+  const int64_t rows = n == 0 ? 0 : y.numel() / n;
+  dispatch_float(y.dtype(), "masked_softmax", [&]<class T>() {
+    const T* py = y.data<T>();
+    const T* pg = g.data<T>();
+    T* pd = dx.data<T>();
+    const T sc = static_cast<T>(scale);
+    for (int64_t r = 0; r < rows; ++r) {
+      const T* yr = py + r * n;
+      const T* gr = pg + r * n;
+      T* dr = pd + r * n;
+      Acc<T> dot = 0;
+      for (int64_t j = 0; j < n; ++j) dot += static_cast<Acc<T>>(gr[j]) * static_cast<Acc<T>>(yr[j]);
+      const T d = static_cast<T>(dot);
+      for (int64_t j = 0; j < n; ++j) dr[j] = sc * yr[j] * (gr[j] - d);
+    }
+  });
+  return dx;
+}
+
+}  // namespace
+
+// scores: [*, Tq, Tk] -> [*, Tq, Tk]
+Variable masked_softmax(const Variable& scores, const Tensor& mask, bool causal, double scale, const char* op) {
+  check(scores.defined(), "{}: the scores are undefined", op);
+  const Tensor s = scores.data().contiguous();
+  check(is_floating(s.dtype()), "{}: scores must be float32 or float64, got {}", op, dtype_name(s.dtype()));
+  check(s.dim() >= 2, "{}: scores must be [*, Tq, Tk] (at least 2-d), got shape {}", op, s.shape());
+  const Shape& shape = s.shape();
+  const int64_t Tq = s.size(-2), Tk = s.size(-1);
+
+  // The mask, viewed with the scores' shape (expand: stride 0 where it broadcasts, nothing copied).
+  Tensor m;
+  if (mask.defined()) {
+    bool fits = mask.dim() <= shape.size();
+    for (int i = 0; fits && i < mask.dim(); ++i) {
+      const int64_t ms = mask.shape()[mask.dim() - 1 - i], ss = shape[shape.size() - 1 - i];
+      fits = ms == ss || ms == 1;
+    }
+    check(fits, "{}: mask of shape {} does not broadcast to the attention scores [*, Tq, Tk] = {}; give a mask of "
+          "shape [Tq, Tk] = [{}, {}] (shared by all) or one that matches the scores with size-1 dims where shared",
+          op, mask.shape(), shape, Tq, Tk);
+    m = mask.dtype() == kInt64 ? mask : mask.to(s.dtype());  // an additive mask is added in the scores' type
+    m = m.expand(shape);
+  }
+
+  Tensor y = empty(shape, s.dtype());
+  Shape lead(shape.begin(), shape.end() - 1);  // [*, Tq]: one softmax per entry
+  Strides mask_lead = m.defined() ? Strides(m.strides().begin(), m.strides().end() - 1) : Shape::filled(lead.size(), 0);
+  const int64_t mask_stride = m.defined() ? m.strides().back() : 0;
+
+  dispatch_float(s.dtype(), op, [&]<class T>() {
+    const T* ps = s.data<T>();
+    T* py = y.data<T>();
+    const T sc = static_cast<T>(scale);
+    auto run = [&]<class M>(const M* pm) {
+      for_each_row(lead, mask_lead, [&](int64_t row, int64_t moff) {
+        // Causal: query i = row % Tq sees keys 0..i (top-left aligned, as torch's is_causal).
+        const int64_t visible = causal ? std::min(row % Tq + 1, Tk) : Tk;
+        masked_softmax_row<T, M>(ps + row * Tk, py + row * Tk, Tk, sc, pm ? pm + moff : nullptr, mask_stride, visible);
+      });
+    };
+    if (!m.defined()) {
+      run(static_cast<const T*>(nullptr));
+    } else if (m.dtype() == kInt64) {
+      run(m.data<int64_t>());
+    } else {
+      run(m.data<T>());
+    }
+  });
+
+  return record("masked_softmax", y, {scores}, [y, scale](const Tensor& g) -> Grads {
+    return {masked_softmax_backward(y, g, scale)};
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Score functions
+
+namespace {
+
+// The checks every score function shares: q [*, Tq, dq], k [*, Tk, dk] with at least 2 dims and one float dtype.
+void check_query_key(const Variable& q, const Variable& k, const char* op) {
+  check(q.defined() && k.defined(), "{}: query or key is undefined", op);
+  check(q.dim() >= 2 && k.dim() >= 2, "{}: query {} and key {} must be [*, Tq, dq] and [*, Tk, dk] (at least 2-d); "
+        "for a single query use q.unsqueeze(-2)", op, q.shape(), k.shape());
+  check(is_floating(q.dtype()) && q.dtype() == k.dtype(), "{}: query ({}) and key ({}) must share one float dtype",
+        op, dtype_name(q.dtype()), dtype_name(k.dtype()));
+}
+
+// A weight must be a 2-d [rows, cols] matrix of the query's dtype.
+void check_weight(const Variable& W, int64_t rows, int64_t cols, const char* name, const char* op) {
+  check(W.defined(), "{}: weight {} is undefined", op, name);
+  check(W.dim() == 2 && W.size(0) == rows && W.size(1) == cols,
+        "{}: weight {} has shape {}, expected [{}, {}] for these query/key sizes", op, name, W.shape(), rows, cols);
+}
+
+}  // namespace
+
+// q: [*, Tq, d], k: [*, Tk, d] -> [*, Tq, Tk]
+Variable dot_score(const Variable& q, const Variable& k) {
+  check_query_key(q, k, "dot_score");
+  check(q.size(-1) == k.size(-1), "dot_score: query {} and key {} have different feature sizes ({} vs {}); dot "
+        "attention needs equal sizes, use general_score (a learned W) otherwise", q.shape(), k.shape(), q.size(-1),
+        k.size(-1));
+  return matmul(q, k.transpose(-2, -1));  // a transposed view: BLAS reads it with the transpose flag
+}
+
+// q: [*, Tq, dq], k: [*, Tk, dk], W: [dq, dk] -> [*, Tq, Tk]
+Variable general_score(const Variable& q, const Variable& k, const Variable& W) {
+  check_query_key(q, k, "general_score");
+  check_weight(W, q.size(-1), k.size(-1), "W", "general_score");
+  // (q W) kᵀ rather than q (W kᵀ): with one decoder query per step (Tq = 1) the first product is the small one.
+  return matmul(matmul(q, W), k.transpose(-2, -1));
+}
+
+// q: [*, Tq, dq], k: [*, Tk, dk], W1: [H, dk], W2: [H, dq], v: [1, H] -> [*, Tq, Tk]
+Variable additive_score(const Variable& q, const Variable& k, const Variable& W1, const Variable& W2,
+                        const Variable& v) {
+  check_query_key(q, k, "additive_score");
+  check(v.defined() && v.dim() == 2 && v.size(0) == 1, "additive_score: v must be [1, H], got {}",
+        v.defined() ? v.shape() : Shape{});
+  const int64_t H = v.size(1);
+  check_weight(W1, H, k.size(-1), "W1", "additive_score");
+  check_weight(W2, H, q.size(-1), "W2", "additive_score");
+  Variable wk = matmul(k, W1.t());                                   // [*, Tk, H]
+  Variable wq = matmul(q, W2.t());                                   // [*, Tq, H]
+  Variable e = tanh(wq.unsqueeze(-2) + wk.unsqueeze(-3));            // [*, Tq, 1, H] + [*, 1, Tk, H] -> [*, Tq, Tk, H]
+  return matmul(e, v.t()).squeeze(-1);                               // [*, Tq, Tk, 1] -> [*, Tq, Tk]
+}
+
+// q: [*, Tq, dq], k: [*, Tk, dk], W: [H, dq + dk], v: [1, H] -> [*, Tq, Tk]
+Variable concat_score(const Variable& q, const Variable& k, const Variable& W, const Variable& v) {
+  check_query_key(q, k, "concat_score");
+  const int64_t dq = q.size(-1), dk = k.size(-1);
+  check(W.defined() && W.dim() == 2 && W.size(1) == dq + dk,
+        "concat_score: W must be [H, dq + dk] = [H, {}] for query {} and key {}, got {}", dq + dk, q.shape(),
+        k.shape(), W.defined() ? W.shape() : Shape{});
+  // W [q; k] = W[:, :dq] q + W[:, dq:] k: column views of W, no concatenation of every (query, key) pair.
+  return additive_score(q, k, W.narrow(1, dq, dk), W.narrow(1, 0, dq), v);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Scaled dot-product attention
+
+// q: [*, Tq, d], k: [*, Tk, d], v: [*, Tk, dv] -> context [*, Tq, dv], weights [*, Tq, Tk]
+AttentionOutput scaled_dot_product_attention(const Variable& q, const Variable& k, const Variable& v,
+                                             const SdpaOptions& options) {
+  const char* op = "scaled_dot_product_attention";
+  check(q.defined() && k.defined() && v.defined(), "{}: query, key or value is undefined", op);
+  check(q.dim() >= 2 && k.dim() >= 2 && v.dim() >= 2,
+        "{}: query {}, key {} and value {} must be [*, Tq, d], [*, Tk, d], [*, Tk, dv] (at least 2-d)", op,
+        q.shape(), k.shape(), v.shape());
+  check(is_floating(q.dtype()) && q.dtype() == k.dtype() && k.dtype() == v.dtype(),
+        "{}: query ({}), key ({}) and value ({}) must share one float dtype", op, dtype_name(q.dtype()),
+        dtype_name(k.dtype()), dtype_name(v.dtype()));
+  check(q.size(-1) == k.size(-1), "{}: query {} and key {} have different feature sizes ({} vs {}); project them to "
+        "one size first", op, q.shape(), k.shape(), q.size(-1), k.size(-1));
+  check(k.size(-2) == v.size(-2), "{}: key {} and value {} have different lengths ({} vs {}); every key needs one "
+        "value", op, k.shape(), v.shape(), k.size(-2), v.size(-2));
+  // The leading dims must broadcast (checked here so the error names this op, not matmul).
+  Shape qb(q.shape().begin(), q.shape().end() - 2), kb(k.shape().begin(), k.shape().end() - 2),
+      vb(v.shape().begin(), v.shape().end() - 2);
+  broadcast_shapes(broadcast_shapes(qb, kb, op), vb, op);
+  check(options.dropout_p >= 0.0 && options.dropout_p <= 1.0, "{}: dropout_p must be in [0, 1], got {}", op,
+        options.dropout_p);
+
+  const int64_t d = q.size(-1);
+  const double scale = options.scale ? *options.scale : (d > 0 ? 1.0 / std::sqrt(static_cast<double>(d)) : 1.0);
+  Variable scores = matmul(q, k.transpose(-2, -1));  // [*, Tq, Tk], kᵀ is a view
+  Variable weights = masked_softmax(scores, options.attn_mask, options.is_causal, scale, op);
+  Variable used = weights;
+  if (options.training && options.dropout_p > 0.0) {
+    used = dropout(weights, options.dropout_p, true, options.generator ? *options.generator : default_generator());
+  }
+  return {matmul(used, v), weights};
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Helpers for the sequence-to-sequence layers
+
+// query: [B, dq] or [B, Tq, dq], keys: [B, Tk, dk], values: [B, Tk, dv] -> query as [B, Tq, dq]
+Variable check_seq2seq_inputs(const Variable& query, const Variable& keys, const Variable& values, int64_t query_dim,
+                              int64_t key_dim, const char* layer) {
+  check(query.defined() && keys.defined() && values.defined(), "{}: query, keys or values is undefined", layer);
+  check(query.dim() == 2 || query.dim() == 3, "{}: query must be [B, dq] (one step) or [B, Tq, dq], got {}", layer,
+        query.shape());
+  check(keys.dim() == 3 && values.dim() == 3, "{}: keys and values must be [B, Tk, dk] and [B, Tk, dv], got {} and "
+        "{}", layer, keys.shape(), values.shape());
+  check(is_floating(query.dtype()) && query.dtype() == keys.dtype() && keys.dtype() == values.dtype(),
+        "{}: query ({}), keys ({}) and values ({}) must share one float dtype", layer, dtype_name(query.dtype()),
+        dtype_name(keys.dtype()), dtype_name(values.dtype()));
+  check(query.size(-1) == query_dim, "{}: query {} has {} features but the layer was built with query_dim = {}; "
+        "build it with query_dim = {} or project the query first", layer, query.shape(), query.size(-1), query_dim,
+        query.size(-1));
+  check(keys.size(-1) == key_dim, "{}: keys {} have {} features but the layer was built with key_dim = {}; build it "
+        "with key_dim = {} or project the keys first", layer, keys.shape(), keys.size(-1), key_dim, keys.size(-1));
+  check(query.size(0) == keys.size(0) && keys.size(0) == values.size(0),
+        "{}: batch sizes differ: query {}, keys {}, values {} (dim 0 is the batch in all three)", layer, query.shape(),
+        keys.shape(), values.shape());
+  check(keys.size(1) == values.size(1), "{}: keys {} and values {} have different lengths ({} vs {}); every key needs "
+        "one value", layer, keys.shape(), values.shape(), keys.size(1), values.size(1));
+  return query.dim() == 2 ? query.unsqueeze(1) : query;
+}
+
+// mask: [B, Tk] -> [B, 1, Tk]; anything else: checked to broadcast to [B, Tq, Tk]
+Tensor seq2seq_scores_mask(const Tensor& mask, int64_t B, int64_t Tq, int64_t Tk, const char* layer) {
+  if (!mask.defined()) return mask;
+  if (mask.dim() == 2) {
+    check(mask.size(0) == B && mask.size(1) == Tk,
+          "{}: a 2-d mask is a key padding mask [B, Tk] = [{}, {}], got {}; for a mask per query pass [1, Tq, Tk] or "
+          "[B, Tq, Tk]", layer, B, Tk, mask.shape());
+    return mask.unsqueeze(1);
+  }
+  const Shape scores{B, Tq, Tk};
+  bool fits = mask.dim() <= 3;
+  for (int i = 0; fits && i < mask.dim(); ++i) {
+    const int64_t ms = mask.shape()[mask.dim() - 1 - i];
+    fits = ms == 1 || ms == scores[2 - i];
+  }
+  check(fits, "{}: mask of shape {} fits neither [B, Tk] = [{}, {}] (padded keys) nor the scores [B, Tq, Tk] = {}; "
+        "use padding_mask_from_lengths for padding", layer, mask.shape(), B, Tk, scores);
+  return mask;
+}
+
+}  // namespace glimpse::nn
