@@ -87,6 +87,23 @@ void Module::zero_grad() {
   for (auto& [_, p] : named_parameters()) p.zero_grad();
 }
 
+void Module::to(DType dtype) {
+  check(is_floating(dtype), "{}.to: dtype {} is not a floating-point type; parameters are float32 or float64",
+        type_name_, dtype_name(dtype));
+  for (const auto& [prefix, m] : named_modules()) {
+    // named_modules() hands out const pointers to let readers walk the tree; this walk is the module's own.
+    auto* mod = const_cast<Module*>(m);
+    for (auto& [_, p] : mod->params_) {
+      if (!is_floating(p.dtype()) || p.dtype() == dtype) continue;
+      p.set_data(p.data().to(dtype));
+      p.zero_grad();  // a gradient of the old dtype would not match the new value
+    }
+    for (auto& [_, b] : mod->buffers_) {
+      if (b.defined() && is_floating(b.dtype())) b = b.to(dtype);
+    }
+  }
+}
+
 void Module::repr_into(std::string& out, int indent) const {
   out += type_name_ + "(" + extra_repr();
   if (!children_.empty()) {

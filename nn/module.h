@@ -51,6 +51,10 @@ class Module {
   bool is_training() const { return training_; }
   // Undefines every parameter's gradient (PyTorch's zero_grad(set_to_none=True)).
   void zero_grad();
+  // Converts every floating-point parameter and buffer to `dtype` in place (PyTorch's model.to(dtype); to(kFloat64)
+  // is model.double(), what gradcheck needs). Parameters keep their identity (optimizers holding them stay valid) but
+  // lose their gradients; int64 buffers are left alone.
+  void to(DType dtype);
 
   // ---- checkpoints (nn/state_dict.cpp)
   // Every parameter and buffer by dotted name (the tensors are shared, not copied).

@@ -1,0 +1,45 @@
+// nn::Linear: parameters, PyTorch's default initialisation, and the forward as one matmul plus a broadcast add.
+#include "nn/linear.h"
+
+#include <cmath>
+
+#include "autograd/ops_elementwise.h"
+#include "autograd/ops_matmul.h"
+#include "nn/init.h"
+
+namespace glimpse::nn {
+
+Linear::Linear(int64_t in_features, int64_t out_features, bool bias)
+    : Module("Linear"), in_features(in_features), out_features(out_features) {
+  check(in_features >= 0 && out_features >= 0,
+        "Linear: in_features and out_features must be >= 0, got in_features={}, out_features={}", in_features,
+        out_features);
+  weight = register_parameter("weight", empty({out_features, in_features}));
+  // a = √5 makes the Kaiming bound gain·√3/√in = √(2/6)·√3/√in = 1/√in: PyTorch's historical default, kept so that
+  // models initialise as they do there.
+  init::kaiming_uniform_(weight, std::sqrt(5.0));
+  if (bias) {
+    this->bias = register_parameter("bias", empty({out_features}));
+    const double bound = in_features > 0 ? 1.0 / std::sqrt(static_cast<double>(in_features)) : 0.0;
+    init::uniform_(this->bias, -bound, bound);
+  }
+}
+
+// x: [*, in] -> [*, out]
+Variable Linear::forward(const Variable& x) const {
+  check(x.defined(), "Linear: the input is undefined");
+  check(x.dim() >= 1 && x.size(-1) == in_features,
+        "Linear: input of shape {} does not end in in_features={}; the last dim must be the {} features", x.shape(),
+        in_features, in_features);
+  // weight.t() is a view: matmul hands it to BLAS with the transpose flag, and folds the leading dims of x into the
+  // rows of one GEMM.
+  Variable y = matmul(x, weight.t());
+  return bias.defined() ? y + bias : y;
+}
+
+std::string Linear::extra_repr() const {
+  return fmt::format("in_features={}, out_features={}, bias={}", in_features, out_features,
+                     bias.defined() ? "True" : "False");
+}
+
+}  // namespace glimpse::nn
