@@ -18,3 +18,7 @@
 #include "autograd/ops_elementwise.h"
 #include "autograd/variable.h"
 #include "autograd/graph_dot.h"
+#include "autograd/ops_loss.h"
+#include "autograd/ops_reduce.h"
+#include "autograd/ops_shape.h"
+#include "autograd/ops_matmul.h"

@@ -89,7 +89,8 @@ Variable clamp(const Variable& x, double lo, double hi) {
 
 Variable pow(const Variable& x, double e) {
   return record("pow", pow(x.data(), e), {x}, [x = x.data(), e](const Tensor& g) -> Grads {
-    return {g * pow(x, e - 1.0) * e};  // (x^e)' = e x^(e-1)
+    // (x^e)' = e x^(e-1); for e = 0 that would be 0 * inf = NaN at x = 0, but x^0 is a constant
+    return {e == 0.0 ? zeros_like(g) : g * pow(x, e - 1.0) * e};
   });
 }
 
@@ -124,8 +125,10 @@ Variable pow(const Variable& a, const Variable& b) {
   bool need_b = b.requires_grad();
   Tensor y = pow(a.data(), b.data());
   return record("pow", y, {a, b}, [a = a.data(), b = b.data(), y, need_b](const Tensor& g) -> Grads {
-    Tensor ga = g * b * pow(a, b - 1.0);        // d(a^b)/da = b a^(b-1)
-    return {ga, need_b ? g * y * log(a) : Tensor()};  // d(a^b)/db = a^b ln a
+    // d(a^b)/da = b a^(b-1); where b = 0, a^0 is constant (and 0 * 0^-1 would be NaN)
+    Tensor ga = where(eq(b, 0.0), zero_like_scalar(g), g * b * pow(a, b - 1.0));
+    // d(a^b)/db = a^b ln a; at a = 0, b >= 0 that is 0 * -inf, which PyTorch defines as 0
+    return {ga, need_b ? where(mul(eq(a, 0.0), ge(b, 0.0)), zero_like_scalar(g), g * y * log(a)) : Tensor()};
   });
 }
 

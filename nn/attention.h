@@ -55,7 +55,8 @@ Tensor padding_mask_from_lengths(const std::vector<int64_t>& lengths, int64_t T)
 // ---- the softmax every mechanism shares
 
 // scores: [*, Tq, Tk] -> weights [*, Tq, Tk] = softmax(scale * scores + mask) along the last dim, with causal
-// masking (j > i) when asked. One fused pass per row (mask, max, exp, sum, normalise) and a fused backward; masked
+// masking (j > i) when asked. One kernel walks each row once for mask + max, once for exp + sum, once to normalise
+// (no masked copy of the scores is ever made), and the backward is one fused pass per row too; masked
 // weights are exactly 0 and fully masked rows are all 0 (see the top of this file). `mask` is optional (undefined
 // Tensor = none), int64 or float, and must broadcast to the scores' shape. `op` names the caller in error messages.
 Variable masked_softmax(const Variable& scores, const Tensor& mask = Tensor(), bool causal = false,

@@ -1,5 +1,5 @@
-// nn::GRU: parameters, and the recurrence as one GEMM per step plus one fused pointwise op (see nn/lstm.cpp for why
-// the input projection is hoisted out of the loop and the step is fused).
+// nn::GRU: parameters, and the recurrence over time as one differentiable op per layer (see nn/lstm.cpp for why the
+// input projection is hoisted out of the loop and the loop is one op with backpropagation through time written out).
 #include "nn/gru.h"
 
 #include <cmath>
@@ -9,6 +9,8 @@
 #include "autograd/ops_matmul.h"
 #include "autograd/ops_shape.h"
 #include "nn/init.h"
+#include "tensor/elementwise.h"
+#include "tensor/matmul.h"
 
 namespace glimpse::nn {
 namespace {
@@ -18,68 +20,90 @@ T sigmoid_of(T x) {
   return T(1) / (T(1) + std::exp(-x));
 }
 
-// One GRU step. xg = x W_ihᵀ + b_ih and hg = h W_hhᵀ (without b_hh): [B, 3H] each, gate order r, z, n; b_hh: [3H]
-// (or undefined); h: [B, H]. Returns h': [B, H].
+// The recurrence of one GRU layer over a whole sequence.
+//   xg: [T, B, 3H]  the input half of the gate pre-activations, x_t W_ihᵀ + b_ih (gate order r, z, n)
+//   w_hh: [3H, H], b_hh: [3H] (or undefined), h0: [B, H]  ->  [T, B, H], h_1..h_T. T >= 1.
 //
-// Backward, from dh' (with hn = the n-part of hg + b_hh):
-//   dn = dh' ⊙ (1 - z)      dz = dh' ⊙ (h - n)      dh = dh' ⊙ z   (+ what flows back through hg)
-//   da_n = dn ⊙ (1 - n²)    da_r = da_n ⊙ hn ⊙ r(1 - r)    da_z = dz ⊙ z(1 - z)
-// xg's gradient is [da_r, da_z, da_n]; hg's (and b_hh's, summed over the batch by the engine) is
-// [da_r, da_z, da_n ⊙ r], since r multiplies only the hidden half of n.
-Variable gru_step(const Variable& xg, const Variable& hg, const Variable& b_hh, const Variable& h) {
-  const int64_t B = h.size(0), H = h.size(1);
-  check(xg.dtype() == h.dtype() && hg.dtype() == h.dtype(),
-        "GRU: the input, weights and state must share one dtype; got gates {} / {} and state {}",
-        dtype_name(xg.dtype()), dtype_name(hg.dtype()), dtype_name(h.dtype()));
+// Forward, for t = 0..T-1, with hg = h_t W_hhᵀ + b_hh split as (hg_r, hg_z, hg_n):
+//   r = σ(xg_r + hg_r)   z = σ(xg_z + hg_z)   n = tanh(xg_n + r ⊙ hg_n)   h_{t+1} = (1 - z) ⊙ n + z ⊙ h_t
+// Backward, for t = T-1..0, carrying dh from step t+1 back to step t:
+//   dh += dL/dh_{t+1}                da_n = dh ⊙ (1 - z) ⊙ (1 - n²)
+//   da_r = da_n ⊙ hg_n ⊙ r(1 - r)    da_z = dh ⊙ (h_t - n) ⊙ z(1 - z)
+//   dxg_t = [da_r, da_z, da_n]       dhg_t = [da_r, da_z, da_n ⊙ r]   (r multiplies only the hidden half of n)
+//   dh ← dh ⊙ z + dhg_t W_hh
+// and then dW_hh = Σ_t dhg_tᵀ h_t (one GEMM), db_hh = Σ dhg (summed over steps and batch by the engine), dh0 = dh.
+Variable gru_recurrence(const Variable& xg, const Variable& w_hh, const Variable& b_hh, const Variable& h0) {
+  const int64_t T = xg.size(0), B = xg.size(1), H = w_hh.size(1);
+  const DType dtype = xg.dtype();
   const bool has_bias = b_hh.defined();
-  const Tensor xg_t = xg.data().contiguous(), hg_t = hg.data().contiguous(), h_t = h.data().contiguous();
-  const Tensor b_t = has_bias ? b_hh.data().contiguous() : Tensor();
-  Tensor out = empty({B, H}, h.dtype());
-  Tensor saved = empty({B, 4 * H}, h.dtype());  // r, z, n and hn = (h W_hnᵀ + b_hn), for backward
-  dispatch_float(h.dtype(), "GRU", [&]<class T>() {
-    const T *px = xg_t.data<T>(), *ph = hg_t.data<T>(), *pb = has_bias ? b_t.data<T>() : nullptr,
-            *hp = h_t.data<T>();
-    T *po = out.data<T>(), *ps = saved.data<T>();
-    for (int64_t b = 0; b < B; ++b) {
-      const T *x = px + b * 3 * H, *hh = ph + b * 3 * H;
-      T* s = ps + b * 4 * H;
-      for (int64_t j = 0; j < H; ++j) {
-        const T br = pb ? pb[j] : T(0), bz = pb ? pb[H + j] : T(0), bn = pb ? pb[2 * H + j] : T(0);
-        const T r = sigmoid_of(x[j] + hh[j] + br);
-        const T z = sigmoid_of(x[H + j] + hh[H + j] + bz);
-        const T hn = hh[2 * H + j] + bn;
-        const T n = std::tanh(x[2 * H + j] + r * hn);
-        s[j] = r, s[H + j] = z, s[2 * H + j] = n, s[3 * H + j] = hn;
-        po[b * H + j] = n + z * (hp[b * H + j] - n);  // (1 - z) n + z h
-      }
-    }
-  });
-  std::vector<Variable> inputs{xg, hg, h};
-  if (has_bias) inputs.push_back(b_hh);
-  return record("gru_step", out, inputs, [saved, h_t, B, H, has_bias](const Tensor& grad) -> Grads {
-    const Tensor g_t = grad.contiguous();
-    Tensor dx = empty({B, 3 * H}, g_t.dtype()), dhg = empty({B, 3 * H}, g_t.dtype());
-    Tensor dh = empty({B, H}, g_t.dtype());
-    dispatch_float(g_t.dtype(), "GRU backward", [&]<class T>() {
-      const T *pg = g_t.data<T>(), *ps = saved.data<T>(), *hp = h_t.data<T>();
-      T *pdx = dx.data<T>(), *pdhg = dhg.data<T>(), *pdh = dh.data<T>();
+  check(w_hh.dtype() == dtype && h0.dtype() == dtype && (!has_bias || b_hh.dtype() == dtype),
+        "GRU: the input, weights and state must share one dtype; got {} input, {} weights, {} h", dtype_name(dtype),
+        dtype_name(w_hh.dtype()), dtype_name(h0.dtype()));
+  const Tensor xg_t = xg.data().contiguous(), w = w_hh.data();
+  // Everything backward needs: r, z, n and hg_n at every step, and h_all[t] = h_t.
+  Tensor saved = empty({T, B, 4 * H}, dtype), h_all = empty({T + 1, B, H}, dtype);
+  h_all.select(0, 0).copy_(h0.data());
+  Tensor hg = empty({B, 3 * H}, dtype);  // h_t W_hhᵀ, reused every step
+  const Tensor bias = has_bias ? b_hh.data().contiguous() : zeros({3 * H}, dtype);
+  for (int64_t t = 0; t < T; ++t) {
+    matmul_into(hg, h_all.select(0, t), w.t());
+    dispatch_float(dtype, "GRU", [&]<class S>() {
+      const S *px = xg_t.data<S>() + t * B * 3 * H, *ph = hg.data<S>(), *pb = bias.data<S>(),
+              *h_prev = h_all.data<S>() + t * B * H;
+      S *ps = saved.data<S>() + t * B * 4 * H, *h_next = h_all.data<S>() + (t + 1) * B * H;
       for (int64_t b = 0; b < B; ++b) {
-        const T* s = ps + b * 4 * H;
-        T *dxb = pdx + b * 3 * H, *dhb = pdhg + b * 3 * H;
+        const S *x = px + b * 3 * H, *h = ph + b * 3 * H;
+        S* s = ps + b * 4 * H;
         for (int64_t j = 0; j < H; ++j) {
+          const S r = sigmoid_of(x[j] + h[j] + pb[j]);
+          const S z = sigmoid_of(x[H + j] + h[H + j] + pb[H + j]);
+          const S hn = h[2 * H + j] + pb[2 * H + j];
+          const S n = std::tanh(x[2 * H + j] + r * hn);
+          s[j] = r, s[H + j] = z, s[2 * H + j] = n, s[3 * H + j] = hn;
           const int64_t k = b * H + j;
-          const T r = s[j], z = s[H + j], n = s[2 * H + j], hn = s[3 * H + j], g = pg[k];
-          const T da_n = g * (T(1) - z) * (T(1) - n * n);
-          const T da_r = da_n * hn * r * (T(1) - r);
-          const T da_z = g * (hp[k] - n) * z * (T(1) - z);
-          dxb[j] = da_r, dxb[H + j] = da_z, dxb[2 * H + j] = da_n;
-          dhb[j] = da_r, dhb[H + j] = da_z, dhb[2 * H + j] = da_n * r;
-          pdh[k] = g * z;
+          h_next[k] = n + z * (h_prev[k] - n);  // (1 - z) n + z h
         }
       }
     });
-    Grads grads{dx, dhg, dh};
-    if (has_bias) grads.push_back(dhg);  // [B, 3H], summed to b_hh's [3H] by the engine
+  }
+  const Tensor out = h_all.narrow(0, 1, T).clone();  // its own memory: h_all stays intact for backward
+
+  std::vector<Variable> inputs{xg, w_hh, h0};
+  if (has_bias) inputs.push_back(b_hh);
+  return record("gru", out, inputs, [saved, h_all, w, T, B, H, has_bias](const Tensor& grad) -> Grads {
+    const Tensor g_out = grad.contiguous();  // [T, B, H]
+    const DType dt = g_out.dtype();
+    Tensor d_xg = empty({T, B, 3 * H}, dt), d_hg = empty({T, B, 3 * H}, dt);
+    Tensor dh = zeros({B, H}, dt), dh_direct = empty({B, H}, dt);
+    for (int64_t t = T - 1; t >= 0; --t) {
+      dispatch_float(dt, "GRU backward", [&]<class S>() {
+        const S *ps = saved.data<S>() + t * B * 4 * H, *h_prev = h_all.data<S>() + t * B * H,
+                *dy = g_out.data<S>() + t * B * H;
+        S *dx = d_xg.data<S>() + t * B * 3 * H, *dhg = d_hg.data<S>() + t * B * 3 * H, *pdh = dh.data<S>(),
+          *pdd = dh_direct.data<S>();
+        for (int64_t b = 0; b < B; ++b) {
+          const S* s = ps + b * 4 * H;
+          S *dxb = dx + b * 3 * H, *dhb = dhg + b * 3 * H;
+          for (int64_t j = 0; j < H; ++j) {
+            const int64_t k = b * H + j;
+            const S r = s[j], z = s[H + j], n = s[2 * H + j], hn = s[3 * H + j];
+            const S dh_k = pdh[k] + dy[k];
+            const S da_n = dh_k * (S(1) - z) * (S(1) - n * n);
+            const S da_r = da_n * hn * r * (S(1) - r);
+            const S da_z = dh_k * (h_prev[k] - n) * z * (S(1) - z);
+            dxb[j] = da_r, dxb[H + j] = da_z, dxb[2 * H + j] = da_n;
+            dhb[j] = da_r, dhb[H + j] = da_z, dhb[2 * H + j] = da_n * r;
+            pdd[k] = dh_k * z;
+          }
+        }
+      });
+      matmul_into(dh, d_hg.select(0, t), w);  // dh_t = dhg_t W_hh + dh ⊙ z: [B, 3H] @ [3H, H]
+      add_(dh, dh_direct);
+    }
+    // dW_hh = Σ_t dhg_tᵀ h_t over all T*B rows at once: [3H, T*B] @ [T*B, H]
+    Tensor d_w = matmul(d_hg.view({T * B, 3 * H}).t(), h_all.narrow(0, 0, T).reshape({T * B, H}));
+    Grads grads{d_xg, d_w, dh};
+    if (has_bias) grads.push_back(d_hg);  // [T, B, 3H], summed to b_hh's [3H] by the engine
     return grads;
   });
 }
@@ -129,26 +153,26 @@ std::pair<Variable, Variable> GRU::forward(const Variable& input, const Variable
         "GRU: initial state of shape {} should be [num_layers, B, hidden_size] = [{}, {}, {}]",
         h0.defined() ? h0.shape() : Shape{}, L, B, H);
 
-  Variable seq = input;  // the current layer's input sequence, in the caller's layout
+  // Layers pass their output sequence on time-major ([T, B, H]); batch_first only changes the way in and out.
+  Variable seq = input;
   std::vector<Variable> h_n;
   for (int64_t k = 0; k < L; ++k) {
     const LayerWeights& w = layers_[k];
-    // The input half of every gate for all steps at once: [T, B, in] @ [in, 3H] -> [T, B, 3H], time-major.
+    Variable h = h0.defined() ? h0.select(0, k) : Variable(zeros({B, H}, input.dtype()));
+    if (T == 0) {  // nothing to run: the state passes through, the output is empty
+      h_n.push_back(h);
+      seq = Variable(zeros({0, B, H}, input.dtype()));
+      continue;
+    }
+    // The input half of every gate for all steps at once: [T, B, in] @ [in, 3H] -> [T, B, 3H], made time-major.
     Variable xg = matmul(seq, w.weight_ih.t());
     if (w.bias_ih.defined()) xg = xg + w.bias_ih;
-    if (options.batch_first) xg = xg.transpose(0, 1).contiguous();
-    Variable h = h0.defined() ? h0.select(0, k) : Variable(zeros({B, H}, input.dtype()));
-    std::vector<Variable> outputs;
-    outputs.reserve(T);
-    for (int64_t t = 0; t < T; ++t) {
-      h = gru_step(xg.select(0, t), matmul(h, w.weight_hh.t()), w.bias_hh, h);  // [B, H]
-      outputs.push_back(h);
-    }
-    h_n.push_back(h);
-    seq = T > 0 ? stack(outputs, options.batch_first ? 1 : 0)
-                : Variable(zeros(options.batch_first ? Shape{B, 0, H} : Shape{0, B, H}, input.dtype()));
+    if (k == 0 && options.batch_first) xg = xg.transpose(0, 1).contiguous();
+    seq = gru_recurrence(xg, w.weight_hh, w.bias_hh, h);  // [T, B, H]
+    h_n.push_back(seq.select(0, T - 1));
     if (options.dropout > 0.0 && k + 1 < L) seq = dropout(seq, options.dropout, is_training());
   }
+  if (options.batch_first) seq = seq.transpose(0, 1);  // [T, B, H] -> [B, T, H], a view
   return {seq, stack(h_n, 0)};
 }
 

@@ -1,19 +1,22 @@
-// nn::LSTMCell and nn::LSTM: parameters, and the recurrence as one GEMM per step plus one fused pointwise op.
+// nn::LSTMCell and nn::LSTM: parameters, and the recurrence over time as one differentiable op per layer.
 //
-// Speed comes from two choices. First, the input half of every gate, x_t W_ihᵀ + b, does not depend on the previous
-// step, so each layer computes it for all T steps in a single matmul ([T*B, I] @ [I, 4H]) before the loop; only
-// h W_hhᵀ stays inside it. Second, the dozen small elementwise ops of one step (three sigmoids, two tanh, the
-// products and sums) run as one op, lstm_step below, with a hand-written backward: one tape entry and one pass over
-// memory per step instead of a dozen.
+// Speed comes from two choices, the same ones cuDNN and PyTorch make. First, the input half of every gate,
+// x_t W_ihᵀ + b, does not depend on the previous step, so each layer computes it for all T steps in one matmul
+// ([T*B, I] @ [I, 4H]) before the loop; only h W_hhᵀ stays inside. Second, the loop over time is ONE differentiable
+// op, lstm_recurrence below, whose backward is backpropagation through time written out: one tape entry per layer
+// instead of a dozen per step, no per-step views of the sequence (whose gradients would each be a full-size
+// [T, B, 4H] tensor of zeros), and the gradient of W_hh as a single GEMM over all steps.
 #include "nn/lstm.h"
 
 #include <cmath>
+#include <utility>
 
 #include "autograd/node.h"
 #include "autograd/ops_elementwise.h"
 #include "autograd/ops_matmul.h"
 #include "autograd/ops_shape.h"
 #include "nn/init.h"
+#include "tensor/matmul.h"
 
 namespace glimpse::nn {
 namespace {
@@ -23,70 +26,95 @@ T sigmoid_of(T x) {
   return T(1) / (T(1) + std::exp(-x));
 }
 
-// One LSTM step from the gate pre-activations. xg = x W_ihᵀ + b_ih + b_hh and hg = h W_hhᵀ: [B, 4H] each (gate order
-// i, f, g, o); c: [B, H], the previous cell state. Returns hc: [2, B, H] with h' = hc[0] and c' = hc[1] (one op has
-// one output, so the two states travel together and are taken apart with select(), a view).
+// The recurrence of one LSTM layer over a whole sequence.
+//   xg: [T, B, 4H]  the input half of the gate pre-activations, x_t W_ihᵀ + b_ih + b_hh (gate order i, f, g, o)
+//   w_hh: [4H, H], h0, c0: [B, H]
+//   -> [T + 1, B, H]: rows 0..T-1 are h_1..h_T (the output sequence), row T is c_T (one op has one output, so the
+//      final cell state travels in an extra row, taken apart with views by the caller). T >= 1.
 //
-// Backward, from the gradients dh and dc of h' and c' (with tc = tanh(c')):
-//   dc_total = dc + dh ⊙ o ⊙ (1 - tc²)                    (c' reaches the loss directly and through h')
-//   da_i = dc_total ⊙ g ⊙ i(1 - i)     da_f = dc_total ⊙ c ⊙ f(1 - f)
-//   da_g = dc_total ⊙ i ⊙ (1 - g²)     da_o = dh ⊙ tc ⊙ o(1 - o)
-//   dc_prev = dc_total ⊙ f
-// and the gradient of xg and of hg is the same da (they were added).
-Variable lstm_step(const Variable& xg, const Variable& hg, const Variable& c) {
-  const int64_t B = c.size(0), H = c.size(1);
-  check(xg.dtype() == c.dtype() && hg.dtype() == c.dtype(),
-        "LSTM: the input, weights and state must share one dtype; got gates {} / {} and cell state {}",
-        dtype_name(xg.dtype()), dtype_name(hg.dtype()), dtype_name(c.dtype()));
-  const Tensor xg_t = xg.data().contiguous(), hg_t = hg.data().contiguous(), c_t = c.data().contiguous();
-  Tensor hc = empty({2, B, H}, c.dtype());
-  Tensor acts = empty({B, 4 * H}, c.dtype());  // i, f, g, o after their nonlinearities, saved for backward
-  Tensor tanh_c = empty({B, H}, c.dtype());    // tanh(c'), saved for backward
-  dispatch_float(c.dtype(), "LSTM", [&]<class T>() {
-    const T *px = xg_t.data<T>(), *ph = hg_t.data<T>(), *pc = c_t.data<T>();
-    T *h_out = hc.data<T>(), *c_out = h_out + B * H, *pa = acts.data<T>(), *pt = tanh_c.data<T>();
-    for (int64_t b = 0; b < B; ++b) {
-      const T *x = px + b * 4 * H, *h = ph + b * 4 * H;
-      T* a = pa + b * 4 * H;
-      for (int64_t j = 0; j < H; ++j) {
-        const T i = sigmoid_of(x[j] + h[j]);
-        const T f = sigmoid_of(x[H + j] + h[H + j]);
-        const T g = std::tanh(x[2 * H + j] + h[2 * H + j]);
-        const T o = sigmoid_of(x[3 * H + j] + h[3 * H + j]);
-        const T cn = f * pc[b * H + j] + i * g;
-        const T tc = std::tanh(cn);
-        a[j] = i, a[H + j] = f, a[2 * H + j] = g, a[3 * H + j] = o;
-        c_out[b * H + j] = cn;
-        pt[b * H + j] = tc;
-        h_out[b * H + j] = o * tc;
-      }
-    }
-  });
-  return record("lstm_step", hc, {xg, hg, c}, [acts, tanh_c, c_t, B, H](const Tensor& grad) -> Grads {
-    const Tensor g_t = grad.contiguous();  // [2, B, H]: dh then dc
-    Tensor da = empty({B, 4 * H}, g_t.dtype());
-    Tensor dc_prev = empty({B, H}, g_t.dtype());
-    dispatch_float(g_t.dtype(), "LSTM backward", [&]<class T>() {
-      const T *dh = g_t.data<T>(), *dc = dh + B * H, *pa = acts.data<T>(), *pt = tanh_c.data<T>(),
-              *pc = c_t.data<T>();
-      T *pda = da.data<T>(), *pdc = dc_prev.data<T>();
+// Forward, for t = 0..T-1 (pre-activations a = xg[t] + h_t W_hhᵀ):
+//   i = σ(a_i)   f = σ(a_f)   g = tanh(a_g)   o = σ(a_o)
+//   c_{t+1} = f ⊙ c_t + i ⊙ g      h_{t+1} = o ⊙ tanh(c_{t+1})
+// Backward, for t = T-1..0, carrying dh and dc from step t+1 back to step t:
+//   dh += dL/dh_{t+1} (from the output)           dc += dh ⊙ o ⊙ (1 - tanh²(c_{t+1}))
+//   da_i = dc ⊙ g ⊙ i(1 - i)       da_f = dc ⊙ c_t ⊙ f(1 - f)
+//   da_g = dc ⊙ i ⊙ (1 - g²)       da_o = dh ⊙ tanh(c_{t+1}) ⊙ o(1 - o)
+//   dh ← da W_hh        dc ← dc ⊙ f
+// and then dxg = da (all steps), dW_hh = Σ_t da_tᵀ h_t (one GEMM), dh0 = dh, dc0 = dc.
+Variable lstm_recurrence(const Variable& xg, const Variable& w_hh, const Variable& h0, const Variable& c0) {
+  const int64_t T = xg.size(0), B = xg.size(1), H = w_hh.size(1);
+  const DType dtype = xg.dtype();
+  check(w_hh.dtype() == dtype && h0.dtype() == dtype && c0.dtype() == dtype,
+        "LSTM: the input, weights and state must share one dtype; got {} input, {} weights, {} h, {} c",
+        dtype_name(dtype), dtype_name(w_hh.dtype()), dtype_name(h0.dtype()), dtype_name(c0.dtype()));
+  const Tensor xg_t = xg.data().contiguous(), w = w_hh.data();
+  // Everything backward needs: the activated gates, tanh(c_{t+1}), and h and c at every step (h_all[t] = h_t).
+  Tensor gates = empty({T, B, 4 * H}, dtype), tanh_c = empty({T, B, H}, dtype);
+  Tensor h_all = empty({T + 1, B, H}, dtype), c_all = empty({T + 1, B, H}, dtype);
+  h_all.select(0, 0).copy_(h0.data());
+  c_all.select(0, 0).copy_(c0.data());
+  Tensor hg = empty({B, 4 * H}, dtype);  // h_t W_hhᵀ, reused every step
+  for (int64_t t = 0; t < T; ++t) {
+    matmul_into(hg, h_all.select(0, t), w.t());
+    dispatch_float(dtype, "LSTM", [&]<class S>() {
+      const S *px = xg_t.data<S>() + t * B * 4 * H, *ph = hg.data<S>(), *pc = c_all.data<S>() + t * B * H;
+      S *pa = gates.data<S>() + t * B * 4 * H, *c_next = pc + B * H, *h_next = h_all.data<S>() + (t + 1) * B * H,
+        *ptc = tanh_c.data<S>() + t * B * H;
       for (int64_t b = 0; b < B; ++b) {
-        const T* a = pa + b * 4 * H;
-        T* d = pda + b * 4 * H;
+        const S *x = px + b * 4 * H, *h = ph + b * 4 * H;
+        S* a = pa + b * 4 * H;
         for (int64_t j = 0; j < H; ++j) {
-          const int64_t k = b * H + j;
-          const T i = a[j], f = a[H + j], g = a[2 * H + j], o = a[3 * H + j], tc = pt[k];
-          const T dct = dc[k] + dh[k] * o * (T(1) - tc * tc);
-          d[j] = dct * g * i * (T(1) - i);
-          d[H + j] = dct * pc[k] * f * (T(1) - f);
-          d[2 * H + j] = dct * i * (T(1) - g * g);
-          d[3 * H + j] = dh[k] * tc * o * (T(1) - o);
-          pdc[k] = dct * f;
+          const S i = sigmoid_of(x[j] + h[j]);
+          const S f = sigmoid_of(x[H + j] + h[H + j]);
+          const S g = std::tanh(x[2 * H + j] + h[2 * H + j]);
+          const S o = sigmoid_of(x[3 * H + j] + h[3 * H + j]);
+          const S c = f * pc[b * H + j] + i * g;
+          a[j] = i, a[H + j] = f, a[2 * H + j] = g, a[3 * H + j] = o;
+          const S tc = std::tanh(c);
+          c_next[b * H + j] = c;
+          ptc[b * H + j] = tc;
+          h_next[b * H + j] = o * tc;
         }
       }
     });
-    return {da, da, dc_prev};
-  });
+  }
+  Tensor out = empty({T + 1, B, H}, dtype);
+  out.narrow(0, 0, T).copy_(h_all.narrow(0, 1, T));
+  out.select(0, T).copy_(c_all.select(0, T));
+
+  auto backward = [gates, tanh_c, h_all, c_all, w, T, B, H](const Tensor& grad) -> Grads {
+    const Tensor g_out = grad.contiguous();  // [T + 1, B, H]
+    const DType dt = g_out.dtype();
+    Tensor d_xg = empty({T, B, 4 * H}, dt);
+    Tensor dh = zeros({B, H}, dt), dc = g_out.select(0, T).clone();
+    for (int64_t t = T - 1; t >= 0; --t) {
+      dispatch_float(dt, "LSTM backward", [&]<class S>() {
+        const S *pa = gates.data<S>() + t * B * 4 * H, *c_prev = c_all.data<S>() + t * B * H,
+                *ptc = tanh_c.data<S>() + t * B * H, *dy = g_out.data<S>() + t * B * H;
+        S *pd = d_xg.data<S>() + t * B * 4 * H, *pdh = dh.data<S>(), *pdc = dc.data<S>();
+        for (int64_t b = 0; b < B; ++b) {
+          const S* a = pa + b * 4 * H;
+          S* d = pd + b * 4 * H;
+          for (int64_t j = 0; j < H; ++j) {
+            const int64_t k = b * H + j;
+            const S i = a[j], f = a[H + j], g = a[2 * H + j], o = a[3 * H + j], tc = ptc[k];
+            const S dh_k = pdh[k] + dy[k];
+            const S dc_k = pdc[k] + dh_k * o * (S(1) - tc * tc);
+            d[j] = dc_k * g * i * (S(1) - i);
+            d[H + j] = dc_k * c_prev[k] * f * (S(1) - f);
+            d[2 * H + j] = dc_k * i * (S(1) - g * g);
+            d[3 * H + j] = dh_k * tc * o * (S(1) - o);
+            pdc[k] = dc_k * f;
+          }
+        }
+      });
+      matmul_into(dh, d_xg.select(0, t), w);  // dh_t = da_t W_hh: [B, 4H] @ [4H, H]
+    }
+    // dW_hh = Σ_t da_tᵀ h_t = daᵀ @ h over all T*B rows at once: [4H, T*B] @ [T*B, H]
+    Tensor d_w = matmul(d_xg.view({T * B, 4 * H}).t(), h_all.narrow(0, 0, T).reshape({T * B, H}));
+    return {d_xg, d_w, dh, dc};
+  };
+  return record("lstm", out, {xg, w_hh, h0, c0}, std::move(backward));
 }
 
 // U(-1/√H, 1/√H), PyTorch's initialisation of every recurrent weight and bias.
@@ -137,7 +165,8 @@ LSTMState LSTMCell::forward(const Variable& x, const LSTMState& hx) const {
 
   Variable xg = matmul(xb, weight_ih.t());  // [B, I] @ [I, 4H] -> [B, 4H]
   if (bias_ih.defined()) xg = xg + (bias_ih + bias_hh);
-  const Variable hc = lstm_step(xg, matmul(h, weight_hh.t()), c);  // -> [2, B, H]
+  // One step is a sequence of length 1: [1, B, 4H] -> [2, B, H] holding (h', c').
+  const Variable hc = lstm_recurrence(xg.unsqueeze(0), weight_hh, h, c);
   if (batched) return {hc.select(0, 0), hc.select(0, 1)};
   return {hc.select(0, 0).squeeze(0), hc.select(0, 1).squeeze(0)};
 }
@@ -186,32 +215,31 @@ std::pair<Variable, LSTMState> LSTM::forward(const Variable& input, const LSTMSt
           s->defined() ? s->shape() : Shape{}, L, B, H);
   }
 
-  Variable seq = input;  // the current layer's input sequence, in the caller's layout
+  // Layers pass their output sequence on time-major ([T, B, H]); batch_first only changes the way in and out.
+  Variable seq = input;
   std::vector<Variable> h_n, c_n;
   for (int64_t k = 0; k < L; ++k) {
     const LayerWeights& w = layers_[k];
-    // The input half of every gate for all steps at once: [T, B, in] @ [in, 4H] -> [T, B, 4H] (one GEMM), then laid
-    // out time-major so that each step reads one contiguous [B, 4H] block.
+    Variable h0 = hx.first.defined() ? hx.first.select(0, k) : Variable(zeros({B, H}, input.dtype()));
+    Variable c0 = hx.second.defined() ? hx.second.select(0, k) : Variable(zeros({B, H}, input.dtype()));
+    if (T == 0) {  // nothing to run: the state passes through, the output is empty
+      h_n.push_back(h0);
+      c_n.push_back(c0);
+      seq = Variable(zeros({0, B, H}, input.dtype()));
+      continue;
+    }
+    // The input half of every gate for all steps at once: [T, B, in] @ [in, 4H] -> [T, B, 4H] (one GEMM; for
+    // batch_first input [B, T, in] it is made time-major afterwards, one copy, so each step reads a contiguous block).
     Variable xg = matmul(seq, w.weight_ih.t());
     if (w.bias_ih.defined()) xg = xg + (w.bias_ih + w.bias_hh);
-    if (options.batch_first) xg = xg.transpose(0, 1).contiguous();
-    Variable h = hx.first.defined() ? hx.first.select(0, k) : Variable(zeros({B, H}, input.dtype()));
-    Variable c = hx.second.defined() ? hx.second.select(0, k) : Variable(zeros({B, H}, input.dtype()));
-    std::vector<Variable> outputs;
-    outputs.reserve(T);
-    for (int64_t t = 0; t < T; ++t) {
-      const Variable hc = lstm_step(xg.select(0, t), matmul(h, w.weight_hh.t()), c);  // [2, B, H]
-      h = hc.select(0, 0);
-      c = hc.select(0, 1);
-      outputs.push_back(h);
-    }
-    h_n.push_back(h);
-    c_n.push_back(c);
-    const int64_t time_dim = options.batch_first ? 1 : 0;
-    seq = T > 0 ? stack(outputs, time_dim)
-                : Variable(zeros(options.batch_first ? Shape{B, 0, H} : Shape{0, B, H}, input.dtype()));
+    if (k == 0 && options.batch_first) xg = xg.transpose(0, 1).contiguous();
+    const Variable hc = lstm_recurrence(xg, w.weight_hh, h0, c0);  // [T + 1, B, H]: h_1..h_T, then c_T
+    seq = hc.narrow(0, 0, T);
+    h_n.push_back(hc.select(0, T - 1));
+    c_n.push_back(hc.select(0, T));
     if (options.dropout > 0.0 && k + 1 < L) seq = dropout(seq, options.dropout, is_training());
   }
+  if (options.batch_first) seq = seq.transpose(0, 1);  // [T, B, H] -> [B, T, H], a view
   return {seq, {stack(h_n, 0), stack(c_n, 0)}};
 }
 

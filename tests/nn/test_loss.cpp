@@ -18,8 +18,8 @@ TEST_SUITE("loss") {
     CHECK(nn::MSELoss("none").forward(input, target).data().tolist() == std::vector<double>{1, 4});
     Variable p(tensor({1, 2}, {2}, kFloat64), true);
     nn::MSELoss mse;
-    CHECK(module_gradcheck(mse, [&](const auto& in) { return mse.forward(in[0], Variable(tensor({0.5, 3}, {2}, kFloat64))); },
-                           {p}) == "");
+    const Variable target64(tensor({0.5, 3}, {2}, kFloat64));
+    CHECK(module_gradcheck(mse, [&](const auto& in) { return mse.forward(in[0], target64); }, {p}) == "");
   }
 
   TEST_CASE("CrossEntropyLoss: value by hand, ignore_index, label_smoothing") {
@@ -33,8 +33,8 @@ TEST_SUITE("loss") {
           doctest::Approx(std::log(2.0) + std::log(4.0 / 3.0)));
     // Smoothing 0.5 on the uniform row: every class costs ln 2, so the loss stays ln 2.
     Variable uniform(tensor({0, 0}, {1, 2}));
-    CHECK(nn::CrossEntropyLoss({.label_smoothing = 0.5}).forward(uniform, tensor(std::vector<int64_t>{1}, {1})).item() ==
-          doctest::Approx(std::log(2.0)));
+    const Tensor one = tensor(std::vector<int64_t>{1}, {1});
+    CHECK(nn::CrossEntropyLoss({.label_smoothing = 0.5}).forward(uniform, one).item() == doctest::Approx(std::log(2.0)));
   }
 
   TEST_CASE("NLLLoss and BCEWithLogitsLoss by hand") {
