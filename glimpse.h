@@ -22,3 +22,4 @@
 #include "autograd/ops_reduce.h"
 #include "autograd/ops_shape.h"
 #include "autograd/ops_matmul.h"
+#include "optim/optim.h"

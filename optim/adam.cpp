@@ -1,0 +1,87 @@
+// Adam / AdamW: one fused pass over each parameter and its moments (see adam.h for the update).
+#include "optim/adam.h"
+
+#include <cmath>
+
+namespace glimpse::optim {
+namespace {
+
+void validate(const char* name, const AdamOptions& o) {
+  check_option(o.lr >= 0.0, name, "lr", o.lr, "must be >= 0");
+  check_option(o.eps >= 0.0, name, "eps", o.eps, "must be >= 0");
+  check_option(o.beta1 >= 0.0 && o.beta1 < 1.0, name, "beta1", o.beta1, "must be in [0, 1)");
+  check_option(o.beta2 >= 0.0 && o.beta2 < 1.0, name, "beta2", o.beta2, "must be in [0, 1)");
+  check_option(o.weight_decay >= 0.0, name, "weight_decay", o.weight_decay, "must be >= 0");
+}
+
+struct StepScalars {
+  double lr, weight_decay, step_size, bias_correction2_sqrt;
+};
+
+template <class T>
+void adam_step(T* p, const T* grad, T* m, T* v, T* vmax, int64_t n, const AdamOptions& o, const StepScalars& s,
+               bool decoupled) {
+  const T b1 = T(o.beta1), b2 = T(o.beta2), one_b1 = T(1.0 - o.beta1), one_b2 = T(1.0 - o.beta2);
+  const T wd = T(s.weight_decay), eps = T(o.eps), step_size = T(s.step_size), bc2 = T(s.bias_correction2_sqrt);
+  const T shrink = T(1.0 - s.lr * s.weight_decay);
+  for (int64_t i = 0; i < n; ++i) {
+    T g = o.maximize ? -grad[i] : grad[i];
+    if (decoupled) {
+      p[i] *= shrink;
+    } else if (s.weight_decay != 0.0) {
+      g += wd * p[i];
+    }
+    m[i] = b1 * m[i] + one_b1 * g;
+    v[i] = b2 * v[i] + one_b2 * g * g;
+    T second = v[i];
+    if (vmax != nullptr) {
+      vmax[i] = std::max(vmax[i], v[i]);
+      second = vmax[i];
+    }
+    p[i] -= step_size * m[i] / (std::sqrt(second) / bc2 + eps);
+  }
+}
+
+std::vector<ParamGroup> one_group(std::vector<Variable> params) { return {ParamGroup{.params = std::move(params)}}; }
+
+}  // namespace
+
+Adam::Adam(std::vector<Variable> params, const AdamOptions& options) : Adam(one_group(std::move(params)), options) {}
+Adam::Adam(std::vector<ParamGroup> groups, const AdamOptions& options) : Adam("Adam", std::move(groups), options, false) {}
+
+Adam::Adam(const char* name, std::vector<ParamGroup> groups, const AdamOptions& options, bool decoupled)
+    : Optimizer(name, (validate(name, options), std::move(groups)), options.lr, options.weight_decay),
+      options_(options),
+      decoupled_(decoupled) {}
+
+std::vector<std::string> Adam::buffer_names() const {
+  if (options_.amsgrad) return {"exp_avg", "exp_avg_sq", "max_exp_avg_sq"};
+  return {"exp_avg", "exp_avg_sq"};
+}
+
+void Adam::step() {
+  for (const Group& group : groups_) {
+    for (size_t k = 0; k < group.params.size(); ++k) {
+      const Variable& p = group.params[k];
+      if (!p.grad().defined()) continue;
+      check_grad(p);
+      State& s = state_for(group.first_index + k, p.data());
+      ++s.step;
+      const double t = static_cast<double>(s.step);
+      StepScalars sc{group.lr, group.weight_decay, group.lr / (1.0 - std::pow(options_.beta1, t)),
+                     std::sqrt(1.0 - std::pow(options_.beta2, t))};
+      dispatch_float(p.dtype(), name().c_str(), [&]<class T>() {
+        T* vmax = options_.amsgrad ? s.buffers[2].data<T>() : nullptr;
+        adam_step<T>(p.data().data<T>(), p.grad().data<T>(), s.buffers[0].data<T>(), s.buffers[1].data<T>(), vmax,
+                     p.numel(), options_, sc, decoupled_);
+      });
+    }
+  }
+}
+
+AdamW::AdamW(std::vector<Variable> params, const AdamWOptions& options)
+    : Adam("AdamW", one_group(std::move(params)), options.adam(), true) {}
+AdamW::AdamW(std::vector<ParamGroup> groups, const AdamWOptions& options)
+    : Adam("AdamW", std::move(groups), options.adam(), true) {}
+
+}  // namespace glimpse::optim

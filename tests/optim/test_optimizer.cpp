@@ -1,0 +1,175 @@
+// The Optimizer base: parameter groups, skipping, zero_grad, resumable state, no allocation per step.
+#include <doctest/doctest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+
+#include "problem.h"
+
+using namespace glimpse;
+using optim_test::Problem;
+
+namespace {
+
+std::string temp_path(const std::string& name) {
+  return (std::filesystem::temp_directory_path() / ("glimpse_optim_" + name)).string();
+}
+
+// Trains `steps` steps straight with a fresh optimizer made by make(params) and returns the final parameters.
+// Then does the same with a save after `steps / 2` and a load into fresh objects, and checks both ends agree bit for bit.
+template <class Make>
+void check_resume_bit_for_bit(Make make) {
+  const int steps = 20;
+  Problem straight;
+  auto opt1 = make(straight.params());
+  optim::CosineWithWarmup sched1(*opt1, {.warmup_iters = 3, .decay_iters = 15, .min_lr_factor = 0.1});
+  for (int t = 0; t < steps; ++t) {
+    straight.step(*opt1);
+    sched1.step();
+  }
+
+  std::string model_path = temp_path("model.safetensors"), opt_path = temp_path("opt.safetensors"),
+              sched_path = temp_path("sched.safetensors");
+  {
+    Problem first;
+    auto opt = make(first.params());
+    optim::CosineWithWarmup sched(*opt, {.warmup_iters = 3, .decay_iters = 15, .min_lr_factor = 0.1});
+    for (int t = 0; t < steps / 2; ++t) {
+      first.step(*opt);
+      sched.step();
+    }
+    NamedTensors model;
+    model.add("W", first.W.data());
+    model.add("b", first.b.data());
+    save_safetensors(model, model_path);
+    opt->save(opt_path);
+    save_safetensors(sched.state_dict(), sched_path);
+  }
+  Problem second;  // fresh Variables, starting from the initial values
+  NamedTensors model = load_safetensors(model_path);
+  second.W.data().copy_(model.at("W"));
+  second.b.data().copy_(model.at("b"));
+  auto opt2 = make(second.params());
+  optim::CosineWithWarmup sched2(*opt2, {.warmup_iters = 3, .decay_iters = 15, .min_lr_factor = 0.1});
+  opt2->load(opt_path);
+  sched2.load_state_dict(load_safetensors(sched_path));
+  for (int t = steps / 2; t < steps; ++t) {
+    second.step(*opt2);
+    sched2.step();
+  }
+  CHECK(second.W.data().tolist() == straight.W.data().tolist());  // exact equality, not a tolerance
+  CHECK(second.b.data().tolist() == straight.b.data().tolist());
+  CHECK(opt2->lr() == opt1->lr());
+  std::remove(model_path.c_str());
+  std::remove(opt_path.c_str());
+  std::remove(sched_path.c_str());
+}
+
+}  // namespace
+
+TEST_SUITE("optimizer") {
+  TEST_CASE("resuming from a checkpoint continues bit for bit: SGD with momentum") {
+    check_resume_bit_for_bit(
+        [](std::vector<Variable> ps) { return std::make_unique<optim::SGD>(ps, optim::SGDOptions{.lr = 0.05, .momentum = 0.9}); });
+  }
+  TEST_CASE("resuming from a checkpoint continues bit for bit: Adam") {
+    check_resume_bit_for_bit(
+        [](std::vector<Variable> ps) { return std::make_unique<optim::Adam>(ps, optim::AdamOptions{.lr = 0.01}); });
+  }
+  TEST_CASE("resuming from a checkpoint continues bit for bit: AdamW with amsgrad") {
+    check_resume_bit_for_bit([](std::vector<Variable> ps) {
+      return std::make_unique<optim::AdamW>(ps, optim::AdamWOptions{.lr = 0.01, .amsgrad = true});
+    });
+  }
+
+  TEST_CASE("parameter groups: each its own lr and weight decay, unset options inherit") {
+    Variable w(ones({2, 2}, kFloat64), true), b(ones({2}, kFloat64), true);
+    optim::AdamW opt({{.params = {w}, .weight_decay = 0.1}, {.params = {b}, .lr = 0.5, .weight_decay = 0.0}},
+                     {.lr = 1e-2});
+    CHECK(opt.num_groups() == 2);
+    CHECK(opt.lr(0) == 1e-2);
+    CHECK(opt.lr(1) == 0.5);
+    CHECK(opt.weight_decay(0) == 0.1);
+    CHECK(opt.weight_decay(1) == 0.0);
+    w.set_grad(zeros({2, 2}, kFloat64));
+    b.set_grad(zeros({2}, kFloat64));
+    opt.step();
+    // Zero gradient: only the decoupled decay moves w (1 - lr * wd), b has no decay and stays.
+    CHECK(w.data().at<double>({0, 0}) == doctest::Approx(1.0 - 1e-2 * 0.1));
+    CHECK(b.data().at<double>({0}) == 1.0);
+  }
+
+  TEST_CASE("parameters without a gradient are skipped and get no state") {
+    Variable a(ones({2}, kFloat64), true), c(ones({2}, kFloat64), true);
+    optim::Adam opt({a, c}, {.lr = 0.1});
+    a.set_grad(ones({2}, kFloat64));
+    opt.step();
+    CHECK(a.data().at<double>({0}) == doctest::Approx(0.9));
+    CHECK(c.data().at<double>({0}) == 1.0);
+    NamedTensors s = opt.state_dict();
+    CHECK(s.contains("state.0.exp_avg"));
+    CHECK_FALSE(s.contains("state.1.exp_avg"));
+  }
+
+  TEST_CASE("zero_grad undefines every gradient") {
+    Problem p;
+    optim::SGD opt(p.params(), {.lr = 0.1});
+    p.loss().backward();
+    CHECK(p.W.grad().defined());
+    opt.zero_grad();
+    CHECK_FALSE(p.W.grad().defined());
+    CHECK_FALSE(p.b.grad().defined());
+  }
+
+  TEST_CASE("a step allocates nothing once the state exists") {
+    Variable w(randn({64, 64}), true);
+    w.set_grad(randn({64, 64}));
+    optim::AdamW opt({w}, {.lr = 1e-3, .amsgrad = true});
+    opt.step();  // creates the state
+    int64_t before = Storage::live_count();
+    for (int i = 0; i < 10; ++i) opt.step();
+    CHECK(Storage::live_count() == before);
+  }
+
+  TEST_CASE("set_lr changes every group; invalid lr is refused") {
+    Variable w(ones({1}), true);
+    optim::SGD opt({w}, {.lr = 0.1});
+    opt.set_lr(0.2);
+    CHECK(opt.lr() == 0.2);
+    CHECK_THROWS_AS(opt.set_lr(-1.0), Error);
+    CHECK_THROWS_AS(opt.lr(3), Error);
+  }
+
+  TEST_CASE("constructor errors: no groups, non-leaf, duplicate parameter") {
+    Variable w(ones({2}), true);
+    CHECK_THROWS_AS(optim::SGD(std::vector<optim::ParamGroup>{}, {.lr = 0.1}), Error);
+    Variable y = w * 2.0;
+    CHECK_THROWS_WITH_AS(optim::SGD({y}, {.lr = 0.1}), doctest::Contains("leaf"), Error);
+    CHECK_THROWS_WITH_AS(optim::SGD({{.params = {w}}, {.params = {w}}}, {.lr = 0.1}), doctest::Contains("two groups"),
+                         Error);
+  }
+
+  TEST_CASE("loading state of another optimizer or shape is refused and changes nothing") {
+    Variable w(ones({2}, kFloat64), true);
+    w.set_grad(ones({2}, kFloat64));
+    optim::Adam adam({w}, {.lr = 0.1});
+    adam.step();
+    NamedTensors good = adam.state_dict();
+
+    optim::SGD sgd({w}, {.lr = 0.1, .momentum = 0.9});
+    CHECK_THROWS_WITH_AS(sgd.load_state_dict(good), doctest::Contains("Adam"), Error);
+
+    Variable v(ones({3}, kFloat64), true);
+    optim::Adam other({v}, {.lr = 0.3});
+    std::vector<double> lr_before{other.lr()};
+    CHECK_THROWS_WITH_AS(other.load_state_dict(good), doctest::Contains("shape"), Error);
+    CHECK(other.lr() == 0.3);                          // unchanged
+    CHECK_FALSE(other.state_dict().contains("state.0.exp_avg"));
+
+    NamedTensors extra = good;
+    extra.add("state.7.exp_avg", zeros({2}, kFloat64));
+    optim::Adam again({w}, {.lr = 0.1});
+    CHECK_THROWS_WITH_AS(again.load_state_dict(extra), doctest::Contains("unexpected"), Error);
+  }
+}
