@@ -58,8 +58,8 @@ Variable lstm_recurrence(const Variable& xg, const Variable& w_hh, const Variabl
     matmul_into(hg, h_all.select(0, t), w.t());
     dispatch_float(dtype, "LSTM", [&]<class S>() {
       const S *px = xg_t.data<S>() + t * B * 4 * H, *ph = hg.data<S>(), *pc = c_all.data<S>() + t * B * H;
-      S *pa = gates.data<S>() + t * B * 4 * H, *c_next = pc + B * H, *h_next = h_all.data<S>() + (t + 1) * B * H,
-        *ptc = tanh_c.data<S>() + t * B * H;
+      S *pa = gates.data<S>() + t * B * 4 * H, *ptc = tanh_c.data<S>() + t * B * H;
+      S *c_next = c_all.data<S>() + (t + 1) * B * H, *h_next = h_all.data<S>() + (t + 1) * B * H;
       for (int64_t b = 0; b < B; ++b) {
         const S *x = px + b * 4 * H, *h = ph + b * 4 * H;
         S* a = pa + b * 4 * H;
