@@ -23,3 +23,4 @@
 #include "autograd/ops_shape.h"
 #include "autograd/ops_matmul.h"
 #include "optim/optim.h"
+#include "nn/nn.h"

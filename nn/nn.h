@@ -1,14 +1,20 @@
-// glimpse::nn in one include: the Module base, checkpoints, initialisers, layers and losses.
+// glimpse::nn in one include: the Module base, checkpoints, initialisers, layers, attention and losses.
 #pragma once
 
 #include "nn/activation.h"
+#include "nn/additive_attention.h"
+#include "nn/attention.h"
 #include "nn/dropout.h"
 #include "nn/embedding.h"
 #include "nn/gru.h"
+#include "nn/hard_attention.h"
 #include "nn/init.h"
 #include "nn/layer_norm.h"
 #include "nn/linear.h"
+#include "nn/local_attention.h"
 #include "nn/loss.h"
 #include "nn/lstm.h"
+#include "nn/luong_attention.h"
 #include "nn/module.h"
+#include "nn/multihead_attention.h"
 #include "nn/sequential.h"
