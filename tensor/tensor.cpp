@@ -112,7 +112,7 @@ Tensor tensor(std::initializer_list<double> values, const Shape& shape, DType dt
 
 // ---- copies and conversions
 
-Tensor& Tensor::copy_(const Tensor& src) {
+const Tensor& Tensor::copy_(const Tensor& src) const {
   check_defined(*this, "copy_");
   check_defined(src, "copy_");
   Shape b = broadcast_shapes(src.shape(), shape_, "copy_");
@@ -136,7 +136,7 @@ Tensor& Tensor::copy_(const Tensor& src) {
   return *this;
 }
 
-Tensor& Tensor::fill_(double value) {
+const Tensor& Tensor::fill_(double value) const {
   check_defined(*this, "fill_");
   dispatch(dtype_, [&]<class T>() {
     T v = static_cast<T>(value);

@@ -63,10 +63,11 @@ class Tensor {
   template <class T>
   std::vector<T> to_vector() const;    // every element in row-major order, as T (dtype must match)
 
-  // ---- in place
-  Tensor& fill_(double value);
-  Tensor& zero_() { return fill_(0.0); }
-  Tensor& copy_(const Tensor& src);  // src broadcasts to this shape; dtypes convert
+  // ---- in place. These change the shared numbers, not the handle, so they work on a const Tensor& too (as in
+  // PyTorch's C++ API): every view of the same storage sees the change.
+  const Tensor& fill_(double value) const;
+  const Tensor& zero_() const { return fill_(0.0); }
+  const Tensor& copy_(const Tensor& src) const;  // src broadcasts to this shape; dtypes convert
 
   // ---- views (no copy). Every dim argument may be negative, counting from the end.
   Tensor view(const Shape& shape) const;     // requires compatible strides; one size may be -1
