@@ -137,6 +137,14 @@ TEST_SUITE("matmul") {
     CHECK(cv.tolist() == std::vector<double>{4, 10, 16, 22});
   }
 
+  TEST_CASE("batched @ 2-d with padded rows (flattens) and with a row slice (does not)") {
+    Tensor b = pattern({4, 3}, kFloat32, 8);
+    Tensor padded = pattern({3, 5, 7}).narrow(-1, 2, 4);  // [3, 5, 4], rows 7 apart: still one [15, 4] matrix
+    CHECK(matmul(padded, b).tolist() == naive_matmul(padded, b, Shape{3}));
+    Tensor rows = pattern({3, 6, 4}, kFloat32, 1).narrow(1, 1, 5);  // [3, 5, 4], a gap between batch entries
+    CHECK(matmul(rows, b).tolist() == naive_matmul(rows, b, Shape{3}));
+  }
+
   TEST_CASE("batched with a transposed left operand loops over GEMMs") {
     Tensor x = pattern({3, 5, 4});
     Tensor a = x.transpose(-2, -1);  // [3, 4, 5], rows not mergeable into one matrix
