@@ -6,7 +6,9 @@
 // plain indexed loop that the compiler vectorises, otherwise it steps by the strides.
 #include "tensor/elementwise.h"
 
+#include <algorithm>
 #include <cmath>
+#include <type_traits>
 
 #include "tensor/iter.h"
 
@@ -116,7 +118,9 @@ template <class F>
 Tensor compare_scalar(const Tensor& x, double s, const char* op, F f) {
   check_defined(x, op);
   return dispatch(x.dtype(), [&]<class T>() {
-    return map<int64_t, T>(x, kInt64, [&](T a) { return static_cast<int64_t>(f(static_cast<double>(a), s)); });
+    // The scalar takes the tensor's dtype first (as in PyTorch): a float32 0.1 equals the scalar 0.1.
+    const T v = static_cast<T>(s);
+    return map<int64_t, T>(x, kInt64, [&](T a) { return static_cast<int64_t>(f(a, v)); });
   });
 }
 
@@ -167,6 +171,8 @@ Tensor gelu(const Tensor& x, const std::string& approximate) {
 }
 Tensor gelu_backward(const Tensor& grad, const Tensor& x, const std::string& approximate) {
   check(x.dtype() != kInt64, "gelu_backward: dtype int64 is not supported");
+  check(approximate == "none" || approximate == "tanh",
+        "gelu_backward: approximate must be \"none\" or \"tanh\", got \"{}\"", approximate);
   if (approximate == "tanh") {
     return zip(grad, x, "gelu_backward", false, true, [](auto g, auto v) {
       using T = decltype(v);
@@ -188,7 +194,15 @@ Tensor clamp(const Tensor& x, double lo, double hi) {
   check_defined(x, "clamp");
   check(!(lo > hi), "clamp: min {} is greater than max {}", lo, hi);
   return dispatch(x.dtype(), [&]<class T>() {
-    const T l = static_cast<T>(lo), h = static_cast<T>(hi);
+    // For int64, bounds beyond its range (such as ±inf from clamp_min/clamp_max) are clipped first.
+    auto bound = [](double b) {
+      if constexpr (std::is_integral_v<T>) {
+        return static_cast<T>(std::clamp(b, -9.2e18, 9.2e18));
+      } else {
+        return static_cast<T>(b);
+      }
+    };
+    const T l = bound(lo), h = bound(hi);
     return map<T, T>(x, x.dtype(), [=](T v) { return v < l ? l : (v > h ? h : v); });
   });
 }
@@ -219,12 +233,12 @@ Tensor lt(const Tensor& a, const Tensor& b) { return zip(a, b, "lt", true, false
 Tensor le(const Tensor& a, const Tensor& b) { return zip(a, b, "le", true, false, [](auto x, auto y) { return x <= y; }); }
 Tensor gt(const Tensor& a, const Tensor& b) { return zip(a, b, "gt", true, false, [](auto x, auto y) { return x > y; }); }
 Tensor ge(const Tensor& a, const Tensor& b) { return zip(a, b, "ge", true, false, [](auto x, auto y) { return x >= y; }); }
-Tensor eq(const Tensor& a, double s) { return compare_scalar(a, s, "eq", [](double x, double y) { return x == y; }); }
-Tensor ne(const Tensor& a, double s) { return compare_scalar(a, s, "ne", [](double x, double y) { return x != y; }); }
-Tensor lt(const Tensor& a, double s) { return compare_scalar(a, s, "lt", [](double x, double y) { return x < y; }); }
-Tensor le(const Tensor& a, double s) { return compare_scalar(a, s, "le", [](double x, double y) { return x <= y; }); }
-Tensor gt(const Tensor& a, double s) { return compare_scalar(a, s, "gt", [](double x, double y) { return x > y; }); }
-Tensor ge(const Tensor& a, double s) { return compare_scalar(a, s, "ge", [](double x, double y) { return x >= y; }); }
+Tensor eq(const Tensor& a, double s) { return compare_scalar(a, s, "eq", [](auto x, auto y) { return x == y; }); }
+Tensor ne(const Tensor& a, double s) { return compare_scalar(a, s, "ne", [](auto x, auto y) { return x != y; }); }
+Tensor lt(const Tensor& a, double s) { return compare_scalar(a, s, "lt", [](auto x, auto y) { return x < y; }); }
+Tensor le(const Tensor& a, double s) { return compare_scalar(a, s, "le", [](auto x, auto y) { return x <= y; }); }
+Tensor gt(const Tensor& a, double s) { return compare_scalar(a, s, "gt", [](auto x, auto y) { return x > y; }); }
+Tensor ge(const Tensor& a, double s) { return compare_scalar(a, s, "ge", [](auto x, auto y) { return x >= y; }); }
 
 // ---- with a scalar
 Tensor add(const Tensor& x, double s) { return with_scalar(x, s, "add", false, [](auto a, auto v) { return a + v; }); }
@@ -311,16 +325,22 @@ Tensor& mul_(Tensor& dst, double s) {
 }
 
 bool allclose(const Tensor& a, const Tensor& b, double rtol, double atol) {
+  check_defined(a, "allclose");
+  check_defined(b, "allclose");
   Shape shape = broadcast_shapes(a.shape(), b.shape(), "allclose");
   std::vector<double> x = a.expand(shape).tolist(), y = b.expand(shape).tolist();
   for (size_t i = 0; i < x.size(); ++i) {
     if (std::isnan(x[i]) || std::isnan(y[i])) return false;
     if (x[i] == y[i]) continue;  // equal infinities
+    if (std::isinf(x[i]) || std::isinf(y[i])) return false;
     if (std::abs(x[i] - y[i]) > atol + rtol * std::abs(y[i])) return false;
   }
   return true;
 }
 
-bool equal(const Tensor& a, const Tensor& b) { return a.shape() == b.shape() && a.tolist() == b.tolist(); }
+bool equal(const Tensor& a, const Tensor& b) {
+  check_defined(a, "equal");
+  check_defined(b, "equal");
+  return a.shape() == b.shape() && a.tolist() == b.tolist(); }
 
 }  // namespace glimpse

@@ -23,11 +23,27 @@ Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {
   return out;
 }
 
+// The product of the sizes, or an Error naming the op when it overflows int64 (a shape that large cannot exist).
+static int64_t checked_numel(const Shape& shape, const char* op) {
+  int64_t n = 1;
+  for (int64_t s : shape) {
+    check(s >= 0, "{}: negative size in shape {}", op, shape);
+    check(!__builtin_mul_overflow(n, s, &n), "{}: shape {} has more elements than int64 can count", op, shape);
+  }
+  return n;
+}
+
 Tensor::Tensor(std::shared_ptr<Storage> storage, Shape shape, Strides strides, int64_t offset, DType dtype)
     : storage_(std::move(storage)), shape_(shape), strides_(strides), offset_(offset), dtype_(dtype) {}
 
-int64_t Tensor::size(int64_t dim) const { return shape_[wrap_dim(dim, this->dim(), "size")]; }
-int64_t Tensor::stride(int64_t dim) const { return strides_[wrap_dim(dim, this->dim(), "stride")]; }
+int64_t Tensor::size(int64_t dim) const {
+  check(this->dim() > 0, "size: a 0-d tensor has no dimensions (asked for dim {})", dim);
+  return shape_[wrap_dim(dim, this->dim(), "size")];
+}
+int64_t Tensor::stride(int64_t dim) const {
+  check(this->dim() > 0, "stride: a 0-d tensor has no dimensions (asked for dim {})", dim);
+  return strides_[wrap_dim(dim, this->dim(), "stride")];
+}
 
 bool Tensor::is_contiguous() const {
   int64_t expected = 1;
@@ -42,22 +58,35 @@ bool Tensor::is_contiguous() const {
 // ---- creation
 
 Tensor empty(const Shape& shape, DType dtype) {
-  for (int64_t s : shape) check(s >= 0, "empty: negative size in shape {}", shape);
-  auto storage = std::make_shared<Storage>(static_cast<size_t>(shape.numel() * dtype_size(dtype)));
+  int64_t n = checked_numel(shape, "empty");
+  check(n <= (int64_t{1} << 50), "empty: shape {} is too large to allocate", shape);
+  auto storage = std::make_shared<Storage>(static_cast<size_t>(n * dtype_size(dtype)));
   return Tensor(std::move(storage), shape, contiguous_strides(shape), 0, dtype);
 }
 Tensor zeros(const Shape& shape, DType dtype) { return full(shape, 0.0, dtype); }
 Tensor ones(const Shape& shape, DType dtype) { return full(shape, 1.0, dtype); }
 Tensor full(const Shape& shape, double value, DType dtype) { return empty(shape, dtype).fill_(value); }
-Tensor empty_like(const Tensor& t) { return empty(t.shape(), t.dtype()); }
-Tensor zeros_like(const Tensor& t) { return zeros(t.shape(), t.dtype()); }
-Tensor ones_like(const Tensor& t) { return ones(t.shape(), t.dtype()); }
-Tensor full_like(const Tensor& t, double value) { return full(t.shape(), value, t.dtype()); }
+Tensor empty_like(const Tensor& t) {
+  check_defined(t, "empty_like");
+  return empty(t.shape(), t.dtype());
+}
+Tensor zeros_like(const Tensor& t) {
+  check_defined(t, "zeros_like");
+  return zeros(t.shape(), t.dtype());
+}
+Tensor ones_like(const Tensor& t) {
+  check_defined(t, "ones_like");
+  return ones(t.shape(), t.dtype());
+}
+Tensor full_like(const Tensor& t, double value) {
+  check_defined(t, "full_like");
+  return full(t.shape(), value, t.dtype());
+}
 Tensor scalar_tensor(double value, DType dtype) { return full(Shape{}, value, dtype); }
 
 Tensor arange(double end, DType dtype) { return arange(0.0, end, 1.0, dtype); }
 Tensor arange(double start, double end, double step, DType dtype) {
-  check(step != 0.0, "arange: step must be non-zero");
+  check(step != 0.0 && std::isfinite(step), "arange: step must be finite and non-zero (got {})", step);
   check(std::isfinite(start) && std::isfinite(end), "arange: start and end must be finite (got {} and {})", start, end);
   int64_t n = std::max<int64_t>(0, static_cast<int64_t>(std::ceil((end - start) / step)));
   Tensor out = empty({n}, dtype);
@@ -73,7 +102,11 @@ Tensor linspace(double start, double end, int64_t steps, DType dtype) {
   double step = steps > 1 ? (end - start) / static_cast<double>(steps - 1) : 0.0;
   dispatch(dtype, [&]<class T>() {
     T* p = out.data<T>();
-    for (int64_t i = 0; i < steps; ++i) p[i] = static_cast<T>(start + static_cast<double>(i) * step);
+    // The second half counts back from `end`, so that the last value is exactly `end` (as PyTorch does).
+    for (int64_t i = 0; i < steps; ++i) {
+      p[i] = static_cast<T>(i < steps / 2 ? start + static_cast<double>(i) * step
+                                          : end - static_cast<double>(steps - 1 - i) * step);
+    }
   });
   return out;
 }
@@ -193,7 +226,8 @@ Shape infer_shape(const Shape& requested, int64_t numel, const char* op, const S
       infer = i;
     } else {
       check(shape[i] >= 0, "{}: invalid size {} in {}", op, shape[i], requested);
-      known *= shape[i];
+      check(!__builtin_mul_overflow(known, shape[i], &known), "{}: shape {} has more elements than int64 can count",
+            op, requested);
     }
   }
   if (infer >= 0) {
@@ -210,7 +244,7 @@ Shape infer_shape(const Shape& requested, int64_t numel, const char* op, const S
 // old dims that is contiguous in memory can be split or merged freely; dims may not be regrouped across runs.
 bool view_strides(const Shape& shape, const Strides& strides, const Shape& new_shape, Strides& out) {
   out = Shape::filled(new_shape.size(), 0);
-  if (shape.numel() == 0) {
+  if (shape.numel() == 0 || shape.empty()) {  // nothing to keep in place (empty or 0-d): any packed layout will do
     out = contiguous_strides(new_shape);
     return true;
   }
@@ -241,6 +275,7 @@ bool view_strides(const Shape& shape, const Strides& strides, const Shape& new_s
 Tensor Tensor::view(const Shape& requested) const {
   check_defined(*this, "view");
   Shape shape = infer_shape(requested, numel(), "view", shape_);
+  checked_numel(shape, "view");
   Strides st;
   check(view_strides(shape_, strides_, shape, st),
         "view: a tensor of shape {} with strides {} cannot be viewed as {} without a copy; use reshape (copies) or "
@@ -328,9 +363,8 @@ Tensor Tensor::squeeze() const {
 
 Tensor Tensor::squeeze(int64_t d) const {
   check_defined(*this, "squeeze");
-  if (dim() == 0) return *this;
   int w = wrap_dim(d, dim(), "squeeze");
-  if (shape_[w] != 1) return *this;  // PyTorch leaves a dim of size > 1 alone
+  if (dim() == 0 || shape_[w] != 1) return *this;  // PyTorch leaves a dim of size > 1 alone
   Shape shape = shape_;
   Strides st = strides_;
   shape.erase(w);
@@ -344,7 +378,7 @@ Tensor Tensor::narrow(int64_t d, int64_t start, int64_t length) const {
   int w = wrap_dim(d, dim(), "narrow");
   int64_t n = shape_[w];
   if (start < 0) start += n;
-  check(start >= 0 && length >= 0 && start + length <= n,
+  check(start >= 0 && length >= 0 && start <= n && length <= n - start,
         "narrow: [{}, {}) is out of range for dim {} of size {} (shape {})", start, start + length, w, n, shape_);
   Shape shape = shape_;
   shape[w] = length;
@@ -364,7 +398,7 @@ Tensor Tensor::slice(int64_t d, int64_t start, int64_t end, int64_t step) const 
   end = std::clamp<int64_t>(end, start, n);
   Shape shape = shape_;
   Strides st = strides_;
-  shape[w] = (end - start + step - 1) / step;
+  shape[w] = end > start ? (end - start - 1) / step + 1 : 0;
   st[w] = strides_[w] * step;
   return Tensor(storage_, shape, st, offset_ + start * strides_[w], dtype_);
 }
@@ -397,11 +431,13 @@ Tensor Tensor::expand(const Shape& requested) const {
     }
     int64_t have = shape_[i - lead];
     int64_t want = requested[i] == -1 ? have : requested[i];
+    check(want >= 0, "expand: invalid size {} in {} (sizes must be >= 0, or -1 to keep one)", requested[i], requested);
     check(have == want || have == 1,
           "expand: shape {} cannot expand to {} (dim {}: size {} is neither {} nor 1)", shape_, requested, i, have, want);
     shape[i] = want;
     st[i] = have == want ? strides_[i - lead] : 0;
   }
+  checked_numel(shape, "expand");
   return Tensor(storage_, shape, st, offset_, dtype_);
 }
 
