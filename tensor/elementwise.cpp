@@ -119,6 +119,10 @@ Tensor compare_scalar(const Tensor& x, double s, const char* op, F f) {
   check_defined(x, op);
   return dispatch(x.dtype(), [&]<class T>() {
     // The scalar takes the tensor's dtype first (as in PyTorch): a float32 0.1 equals the scalar 0.1.
+    // An int64 tensor against a non-integral scalar compares as real numbers (0 < 0.5 is true).
+    if (std::is_integral_v<T> && s != std::floor(s)) {
+      return map<int64_t, T>(x, kInt64, [&](T a) { return static_cast<int64_t>(f(static_cast<double>(a), s)); });
+    }
     const T v = static_cast<T>(s);
     return map<int64_t, T>(x, kInt64, [&](T a) { return static_cast<int64_t>(f(a, v)); });
   });

@@ -104,7 +104,7 @@ Tensor linspace(double start, double end, int64_t steps, DType dtype) {
     T* p = out.data<T>();
     // The second half counts back from `end`, so that the last value is exactly `end` (as PyTorch does).
     for (int64_t i = 0; i < steps; ++i) {
-      p[i] = static_cast<T>(i < steps / 2 ? start + static_cast<double>(i) * step
+      p[i] = static_cast<T>(2 * i < steps ? start + static_cast<double>(i) * step
                                           : end - static_cast<double>(steps - 1 - i) * step);
     }
   });
