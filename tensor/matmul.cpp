@@ -56,12 +56,37 @@ BlasLayout usable_layout(Tensor& t) {
   return blas_layout(t.size(d - 2), t.size(d - 1), t.strides()[d - 2], t.strides()[d - 1]);
 }
 
-// One GEMM, C[m, n] (row-major, leading dim ldc) = alpha * op(A) @ op(B) + beta * C, for float or double.
+// C[m, n] (row-major, leading dim ldc) = op(A) @ op(B) + beta * C, for float or double.
+// A product with a single row or column (an LSTM step at batch 1, a matrix-vector product) goes to GEMV instead:
+// GEMM would pack the whole matrix before using it once, which measured several times slower at these shapes.
 template <class T>
 void gemm(int64_t m, int64_t n, int64_t k, const T* a, const BlasLayout& la, const T* b, const BlasLayout& lb,
           T beta, T* c, int64_t ldc) {
   const int im = static_cast<int>(m), in = static_cast<int>(n), ik = static_cast<int>(k);
   const int lda = static_cast<int>(la.ld), ldb = static_cast<int>(lb.ld), ic = static_cast<int>(ldc);
+  auto gemv = [](CBLAS_TRANSPOSE t, int rows, int cols, const T* mat, int ld, const T* x, int incx, T beta_, T* y,
+                 int incy) {
+    if constexpr (std::is_same_v<T, float>) {
+      cblas_sgemv(CblasRowMajor, t, rows, cols, 1.0f, mat, ld, x, incx, beta_, y, incy);
+    } else {
+      cblas_dgemv(CblasRowMajor, t, rows, cols, 1.0, mat, ld, x, incx, beta_, y, incy);
+    }
+  };
+  if (n == 1) {
+    // c[:, 0] = op(A) @ b[:, 0]. b's column steps by ld (NoTrans) or by 1 (Trans); c's column steps by ldc.
+    // op(A) as stored is [m, k] (NoTrans) or [k, m] (Trans), and GEMV applies the same flag.
+    const int incx = lb.trans == CblasNoTrans ? ldb : 1;
+    if (la.trans == CblasNoTrans) gemv(CblasNoTrans, im, ik, a, lda, b, incx, beta, c, ic);
+    else gemv(CblasTrans, ik, im, a, lda, b, incx, beta, c, ic);
+    return;
+  }
+  if (m == 1) {
+    // c[0, :] = a[0, :] @ op(B), i.e. c^T = op(B)^T @ a^T: B as stored is [k, n] (NoTrans) or [n, k] (Trans).
+    const int incx = la.trans == CblasNoTrans ? 1 : lda;
+    if (lb.trans == CblasNoTrans) gemv(CblasTrans, ik, in, b, ldb, a, incx, beta, c, 1);
+    else gemv(CblasNoTrans, in, ik, b, ldb, a, incx, beta, c, 1);
+    return;
+  }
   if constexpr (std::is_same_v<T, float>) {
     cblas_sgemm(CblasRowMajor, la.trans, lb.trans, im, in, ik, 1.0f, a, lda, b, ldb, beta, c, ic);
   } else {

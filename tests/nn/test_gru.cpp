@@ -79,6 +79,9 @@ TEST_SUITE("gru") {
     auto [y0, h0] = gru.forward(Variable(zeros({0, 2, 3})));
     CHECK(y0.shape() == Shape{0, 2, 4});
     CHECK(h0.data().tolist() == std::vector<double>(16, 0.0));
+    auto [ye, he] = gru.forward(Variable(zeros({5, 0, 3})));  // an empty batch
+    CHECK(ye.shape() == Shape{5, 0, 4});
+    CHECK(he.shape() == Shape{2, 0, 4});
   }
 
   TEST_CASE("gradcheck of a 2-layer GRU w.r.t. input, h0 and every parameter (float64)") {

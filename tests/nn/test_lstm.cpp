@@ -141,6 +141,9 @@ TEST_SUITE("lstm") {
     CHECK(y0.shape() == Shape{0, 2, 3});
     CHECK(s0.first.shape() == Shape{2, 2, 3});
     CHECK(s0.first.data().tolist() == std::vector<double>(12, 0.0));
+    auto [yb, sb] = lstm.forward(Variable(zeros({4, 0, 2})));  // an empty batch
+    CHECK(yb.shape() == Shape{4, 0, 3});
+    CHECK(sb.second.shape() == Shape{2, 0, 3});
   }
 
   TEST_CASE("gradcheck of a 2-layer LSTM w.r.t. input, h0, c0 and every parameter (float64)") {

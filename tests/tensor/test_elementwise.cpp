@@ -787,19 +787,20 @@ TEST_CASE("empty tensors (numel 0) flow through every kind of op") {
 // (Line numbers are those of the file when the case was written; the function names are the reliable pointer.)
 
 TEST_CASE("BUG: clamp_min and clamp_max work on int64 tensors") {
-  // elementwise.cpp:195-196 clamp_min / clamp_max pass +-INFINITY as the open bound, and elementwise.cpp:191 clamp casts it
-  // with static_cast<int64_t>(INFINITY): undefined behaviour, INT64_MIN on x86. So clamp_min(int64 [-1, 5], 0) gives
-  // [0, -9223372036854775808]. Fix: in clamp, for integer T saturate the bounds before the cast (e.g. `lo <= -2^63 ?
-  // numeric_limits<T>::lowest() : T(std::ceil(lo))` and `hi >= 2^63 ? max() : T(std::floor(hi))`), or give
-  // clamp_min/clamp_max their own one-sided kernels.
+  // elementwise.cpp:195-196 clamp_min / clamp_max pass +-INFINITY as the open bound, and elementwise.cpp:191 clamp
+  // casts it with static_cast<int64_t>(INFINITY): undefined behaviour, INT64_MIN on x86. So clamp_min(int64
+  // [-1, 5], 0) gives [0, -9223372036854775808]. Fix: in clamp, for integer T saturate the bounds before the cast
+  // (e.g. `lo <= -2^63 ? numeric_limits<T>::lowest() : T(std::ceil(lo))` and `hi >= 2^63 ? max() :
+  // T(std::floor(hi))`), or give clamp_min/clamp_max their own one-sided kernels.
   Tensor i = tensor(std::vector<int64_t>{-1, 5});
   CHECK(values(clamp_min(i, 0)) == "[0, 5]");
   CHECK(values(clamp_max(i, 0)) == "[-1, 0]");
 }
 
 TEST_CASE("BUG: comparing a float32 tensor with a scalar compares in float32") {
-  // elementwise.cpp:119 compare_scalar (behind eq/ne/lt/le/gt/ge with a double) compares static_cast<double>(a) with the double scalar, so a float32 element
-  // holding 0.1f is never equal to 0.1 (and is > 0.1). PyTorch casts the scalar to the tensor's dtype:
+  // elementwise.cpp:119 compare_scalar (behind eq/ne/lt/le/gt/ge with a double scalar) compares
+  // static_cast<double>(a) with the double scalar, so a float32 element holding 0.1f is never equal to 0.1 (and is
+  // > 0.1). PyTorch casts the scalar to the tensor's dtype:
   // torch.tensor([0.1]) == 0.1 is True, and glimpse's own eq(x, scalar_tensor(0.1)) says 1. Fix: for floating T
   // compare `f(a, static_cast<T>(s))`; keep the double comparison for int64 (so that 1 < 1.5 stays exact).
   Tensor x = tensor({0.1, 0.3});

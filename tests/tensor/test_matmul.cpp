@@ -123,6 +123,34 @@ TEST_SUITE("matmul") {
     CHECK(c.tolist() == std::vector<double>{4, 5, 4, 5, 4, 5, 4, 5});
   }
 
+  TEST_CASE("one row or one column (the GEMV path), with strided and transposed operands") {
+    Tensor w = pattern({6, 5}, kFloat32, 2);
+    Tensor wt = pattern({5, 6}, kFloat32, 3).t();  // [6, 5] view
+    Tensor row = pattern({1, 6}, kFloat32, 4);
+    Tensor strided_row = pattern({12}, kFloat32, 5).slice(0, 0, 12, 2).unsqueeze(0);  // [1, 6], column stride 2
+    for (const Tensor& r : {row, strided_row}) {
+      CHECK(matmul(r, w).tolist() == naive_matmul(r, w, Shape{1}));
+      CHECK(matmul(r, wt).tolist() == naive_matmul(r, wt, Shape{1}));
+    }
+    Tensor col = pattern({5, 1}, kFloat32, 6);
+    Tensor strided_col = pattern({15}, kFloat32, 7).slice(0, 0, 15, 3).unsqueeze(1);  // [5, 1], row stride 3
+    for (const Tensor& c : {col, strided_col}) {
+      CHECK(matmul(w, c).tolist() == naive_matmul(w, c, Shape{1}));
+      CHECK(matmul(wt, c).tolist() == naive_matmul(wt, c, Shape{1}));
+    }
+    // Batched [B, T, C] @ [C] flattens to one matrix-vector product.
+    Tensor x = pattern({2, 3, 5}, kFloat64, 8);
+    Tensor v = pattern({5}, kFloat64, 9);
+    CHECK(matmul(x, v).tolist() == naive_matmul(x, v.unsqueeze(1), Shape{2}));
+    // matmul_into with a single row, accumulating: out = 2 * out + r @ w.
+    Tensor out = pattern({1, 5}, kFloat32, 10);
+    std::vector<double> expected = naive_matmul(strided_row, wt, Shape{1});
+    std::vector<double> before = out.tolist();
+    for (size_t i = 0; i < expected.size(); ++i) expected[i] += 2 * before[i];
+    matmul_into(out, strided_row, wt, 2.0);
+    CHECK(out.tolist() == expected);
+  }
+
   TEST_CASE("batched @ 2-d: one GEMM over the flattened rows, hand-computed") {
     Tensor a = tensor({1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}, {2, 2, 3});
     Tensor b = tensor({1, 0, 0, 1, 1, 1}, {3, 2});  // column 0 = x0 + x2, column 1 = x1 + x2

@@ -437,7 +437,7 @@ TEST_CASE("contiguous and clone") {
 
 TEST_CASE("copy_: broadcasting source, dtype conversion, into views") {
   Tensor dst = zeros({2, 3});
-  Tensor& ret = dst.copy_(tensor({1, 2, 3}));
+  const Tensor& ret = dst.copy_(tensor({1, 2, 3}));
   CHECK(&ret == &dst);
   CHECK(values(dst) == "[1, 2, 3, 1, 2, 3]");
   dst.copy_(tensor({7, 8}, {2, 1}));
@@ -495,7 +495,7 @@ TEST_CASE("copy_: broadcasting source, dtype conversion, into views") {
 
 TEST_CASE("fill_ and zero_ on tensors and views") {
   Tensor x = zeros({3, 4});
-  Tensor& ret = x.fill_(1);
+  const Tensor& ret = x.fill_(1);
   CHECK(&ret == &x);
   CHECK(values(x) == "[1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]");
   Tensor odd_cols = x.slice(1, 1, 4, 2);
@@ -509,6 +509,12 @@ TEST_CASE("fill_ and zero_ on tensors and views") {
   CHECK(values(x) == "[0, 2, 1, 2, 0, 2, 1, 2, 0, -1, -1, -1]");
   x.zero_();
   CHECK(values(x) == "[0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]");
+  // In-place ops change the shared numbers, not the handle: they work on a temporary view and through const.
+  x.select(0, 1).fill_(7);
+  const Tensor first_row = x.select(0, 0);
+  first_row.fill_(3);
+  x.narrow(1, 3, 1).copy_(tensor({-1, -2, -3}, {3, 1}));
+  CHECK(values(x) == "[3, 3, 3, -1, 7, 7, 7, -2, 0, 0, 0, -3]");
 
   Tensor i = zeros({2}, kInt64);
   i.fill_(3.9);
@@ -1023,9 +1029,9 @@ TEST_CASE("Storage: views share one Storage, which is freed when the last tensor
     CHECK(x.storage()->nbytes() == 64);
     {
       // Views add no storage.
-      Tensor a = x.t(), b = x.view({16}), c = x.slice(0, 0, 4, 2), d = x.select(1, 2), e = x.unsqueeze(0).expand({3, 4, 4});
-      Tensor f = x.reshape({2, 8}), g = x.permute({1, 0}), h = x.narrow(0, 1, 2).squeeze(), i = x.to(kFloat32);
-      Tensor j = x.contiguous(), k = x.flatten();
+      Tensor a = x.t(), b = x.view({16}), c = x.slice(0, 0, 4, 2), d = x.select(1, 2);
+      Tensor e = x.unsqueeze(0).expand({3, 4, 4}), f = x.reshape({2, 8}), g = x.permute({1, 0});
+      Tensor h = x.narrow(0, 1, 2).squeeze(), i = x.to(kFloat32), j = x.contiguous(), k = x.flatten();
       CHECK(Storage::live_count() == before + 1);
       for (const Tensor* t : {&a, &b, &c, &d, &e, &f, &g, &h, &i, &j, &k}) CHECK(t->shares_storage_with(x));
       CHECK(a.storage() == x.storage());
@@ -1070,8 +1076,9 @@ TEST_CASE("Storage: views share one Storage, which is freed when the last tensor
 TEST_CASE("BUG: a 0-d tensor can be viewed, reshaped and flattened as [1]") {
   // tensor.cpp:211 view_strides: when the old shape is 0-d its loop never runs, view_d stays at new_shape.size() - 1
   // and the function returns false, so scalar_tensor(3).view({1}) throws and reshape({1}) / flatten() throw too
-  // (reshape's fallback clone().view() fails the same way). PyTorch returns a view. Fix: at the top of view_strides,
-  // `if (shape.empty()) { out = Shape::filled(new_shape.size(), 1); return true; }` (what PyTorch's computeStride does).
+  // (reshape's fallback clone().view() fails the same way). PyTorch returns a view. Fix: at the top of
+  // view_strides, `if (shape.empty()) { out = Shape::filled(new_shape.size(), 1); return true; }` (as PyTorch's
+  // computeStride does).
   Tensor s = scalar_tensor(3);
   Tensor v;
   REQUIRE_NOTHROW(v = s.view({1}));
@@ -1098,8 +1105,9 @@ TEST_CASE("BUG: expand rejects negative sizes other than -1") {
 
 TEST_CASE("BUG: narrow rejects a length that overflows start + length" * doctest::skip(kSanitized)) {
   // tensor.cpp:347 Tensor::narrow: `start + length <= n` overflows (undefined behaviour) for a huge length, and then
-  // can pass, giving a view far past the end of the storage. Fix: compare `length <= n - start` (start is already
-  // known to be in [0, n]).
+  // can pass, giving a view far past the end of the storage. Fix: check `start <= n && length <= n - start`, and
+  // do not compute `start + length` for the message either (its arguments are evaluated even when the check passes;
+  // print start and length instead).
   Tensor x = arange(5);
   CHECK_THROWS_WITH_AS(x.narrow(0, 1, kI64Max), doctest::Contains("narrow"), glimpse::Error);
 }
@@ -1151,7 +1159,8 @@ TEST_CASE("BUG: shapes whose element count overflows int64 are rejected" * docte
   // tensor.cpp:45-46 empty (and shape.h Shape::numel): 2^32 * 2^32 wraps to 0, so empty() hands back a tensor of
   // shape [4294967296, 4294967296] backed by a 0-byte storage; zeros() with the same shape then writes far out of
   // bounds in fill_, and expand/view can build such shapes too. PyTorch: "numel: integer multiplication overflow".
-  // Fix: a checked product (__builtin_mul_overflow) in empty(), infer_shape() and expand().
+  // Fix: a checked product (__builtin_mul_overflow) of the sizes in empty(), in infer_shape() (its `known` product
+  // too) and in expand().
   const int64_t big = int64_t{1} << 32;
   CHECK_THROWS_WITH_AS(empty({big, big}), doctest::Contains("empty"), glimpse::Error);
   CHECK_THROWS_AS(zeros({1, 1}).expand({big, big}), glimpse::Error);
@@ -1171,7 +1180,7 @@ TEST_CASE("BUG: *_like of an undefined tensor throws") {
 
 TEST_CASE("BUG: at() on an undefined tensor throws instead of crashing" * doctest::skip()) {
   // Skipped because it segfaults and would take the rest of the suite down; run with --no-skip to see it.
-  // tensor.h:58 Tensor::at: never calls check_defined, so for an undefined tensor (0 dims, matching the empty index
+  // tensor.h:132 Tensor::at: never calls check_defined, so for an undefined tensor (0 dims, matching the empty index
   // list) it goes on to data<T>() and dereferences the null storage. Fix: `check_defined(*this, "at");` first.
   Tensor u;
   CHECK_THROWS_WITH_AS(u.at<float>({}), doctest::Contains("undefined"), glimpse::Error);
