@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <memory>
 
+#include <unistd.h>
+
 #include "problem.h"
 
 using namespace glimpse;
@@ -13,7 +15,8 @@ using optim_test::Problem;
 namespace {
 
 std::string temp_path(const std::string& name) {
-  return (std::filesystem::temp_directory_path() / ("glimpse_optim_" + name)).string();
+  // The pid keeps test cases that CTest runs in parallel processes from sharing files.
+  return (std::filesystem::temp_directory_path() / ("glimpse_optim_" + std::to_string(getpid()) + "_" + name)).string();
 }
 
 // Trains `steps` steps straight with a fresh optimizer made by make(params) and returns the final parameters.
