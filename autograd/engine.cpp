@@ -85,7 +85,7 @@ void Variable::zero_grad() const {
 const Variable& Variable::requires_grad_(bool value) const {
   check_var(impl_, "requires_grad_");
   check(is_leaf(), "requires_grad_: only leaves can change requires_grad; this Variable was made by '{}' "
-        "(use detach() to make a leaf)", impl_->grad_fn->name);
+        "(use detach() to make a leaf)", is_leaf() ? "" : impl_->grad_fn->name);
   check(!value || is_floating(impl_->data.dtype()),
         "requires_grad_: only floating-point tensors can require gradients (got dtype {})",
         dtype_name(impl_->data.dtype()));
