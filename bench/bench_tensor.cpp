@@ -7,7 +7,8 @@
 //   3. Per-op overhead: add of two 8-element tensors, in ns per call (allocation of the result included).
 // Method: a warm-up call, then the number of calls per sample is chosen so that one sample takes ~50 ms; GEMM reports
 // the best of 41 samples of ~10 ms (glimpse and raw alternating, so both see the same machine load), the others the
-// median of 15 samples of ~50 ms. Threads: OpenBLAS's default, one per core; the elementwise kernels are single-threaded.
+// median of 15 samples of ~50 ms. Threads: one per core for OpenBLAS (its
+// default) and for the big elementwise kernels (tensor/parallel.h; GLIMPSE_NUM_THREADS changes that).
 // bench/bench_tensor_torch.py runs the same workloads in PyTorch; `--tsv` prints machine-readable lines for it.
 #include <cblas.h>
 #include <fmt/format.h>
@@ -22,6 +23,7 @@
 
 #include "tensor/elementwise.h"
 #include "tensor/matmul.h"
+#include "tensor/parallel.h"
 #include "tensor/tensor.h"
 
 using namespace glimpse;
@@ -164,8 +166,8 @@ int main(int argc, char** argv) {
     return 0;
   }
 
-  fmt::print("glimpse tensor benchmark ({} OpenBLAS threads, {} hardware threads)\n\n", threads,
-             std::thread::hardware_concurrency());
+  fmt::print("glimpse tensor benchmark ({} OpenBLAS threads, {} elementwise threads, {} hardware threads)\n\n", threads,
+             get_num_threads(), std::thread::hardware_concurrency());
   fmt::print("{:<30} {:>16} {:>16} {:>14}\n", "matmul, float32", "glimpse GFLOP/s", "cblas GFLOP/s", "glimpse/cblas");
   fmt::print("{:-<30} {:->16} {:->16} {:->14}\n", "", "", "", "");
   for (const GemmRow& r : gemms) {

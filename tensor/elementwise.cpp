@@ -3,7 +3,8 @@
 //   zip      y[i] = f(a[i], b[i])      (broadcasting binaries and comparisons)
 //   where    y[i] = c[i] ? a[i] : b[i]
 // Each walks its operands with for_each_block (iter.h); when a row is contiguous in every operand the inner loop is a
-// plain indexed loop that the compiler vectorises, otherwise it steps by the strides.
+// plain indexed loop that the compiler vectorises, otherwise it steps by the strides. Tensors of more than
+// 2 x kParallelGrain elements are split across threads (parallel.h); smaller ones run on the calling thread.
 #include "tensor/elementwise.h"
 
 #include <algorithm>
@@ -11,6 +12,7 @@
 #include <type_traits>
 
 #include "tensor/iter.h"
+#include "tensor/parallel.h"
 
 namespace glimpse {
 namespace {
@@ -22,11 +24,12 @@ Tensor map(const Tensor& x, DType out_dtype, F f) {
   TOut* out = y.data<TOut>();
   const TIn* in = x.data<TIn>();
   if (x.is_contiguous()) {
-    const int64_t n = x.numel();
-    for (int64_t i = 0; i < n; ++i) out[i] = f(in[i]);
+    parallel_for(x.numel(), kParallelGrain, [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i) out[i] = f(in[i]);
+    });
     return y;
   }
-  for_each_block<2>(x.shape(), {&y.strides(), &x.strides()}, [&](const Block<2>& b) {
+  parallel_for_each_block<2>(x.shape(), {&y.strides(), &x.strides()}, [&](const Block<2>& b) {
     TOut* o = out + b.offset[0];
     const TIn* p = in + b.offset[1];
     for (int64_t i = 0; i < b.n; ++i) o[i] = f(p[i * b.stride[1]]);
@@ -56,13 +59,14 @@ void zip_into(Tensor& out, const Tensor& a, const Tensor& b, F f) {
   const TIn* pa = a.data<TIn>();
   const TIn* pb = b.data<TIn>();
   if (a.shape() == shape && b.shape() == shape && a.is_contiguous() && b.is_contiguous()) {
-    const int64_t n = out.numel();
-    for (int64_t i = 0; i < n; ++i) o[i] = f(pa[i], pb[i]);
+    parallel_for(out.numel(), kParallelGrain, [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i) o[i] = f(pa[i], pb[i]);
+    });
     return;
   }
   Strides sa = broadcast_strides(a.shape(), a.strides(), shape);
   Strides sb = broadcast_strides(b.shape(), b.strides(), shape);
-  for_each_block<3>(shape, {&out.strides(), &sa, &sb}, [&](const Block<3>& blk) {
+  parallel_for_each_block<3>(shape, {&out.strides(), &sa, &sb}, [&](const Block<3>& blk) {
     TOut* y = o + blk.offset[0];
     const TIn* x1 = pa + blk.offset[1];
     const TIn* x2 = pb + blk.offset[2];
@@ -270,7 +274,7 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
       const C* pc = cond.data<C>();
       const T* pa = ca.data<T>();
       const T* pb = cb.data<T>();
-      for_each_block<4>(shape, {&out.strides(), &sc, &sa, &sb}, [&](const Block<4>& k) {
+      parallel_for_each_block<4>(shape, {&out.strides(), &sc, &sa, &sb}, [&](const Block<4>& k) {
         for (int64_t i = 0; i < k.n; ++i) {
           o[k.offset[0] + i * k.stride[0]] = pc[k.offset[1] + i * k.stride[1]] != C(0) ? pa[k.offset[2] + i * k.stride[2]]
                                                                                        : pb[k.offset[3] + i * k.stride[3]];
@@ -303,7 +307,7 @@ Tensor& add_(Tensor& dst, const Tensor& src, double alpha) {
     T* d = dst.data<T>();
     const T* p = s.data<T>();
     const T a = static_cast<T>(alpha);
-    for_each_block<2>(shape, {&dst.strides(), &ss}, [&](const Block<2>& k) {
+    parallel_for_each_block<2>(shape, {&dst.strides(), &ss}, [&](const Block<2>& k) {
       T* y = d + k.offset[0];
       const T* x = p + k.offset[1];
       if (k.stride[0] == 1 && k.stride[1] == 1) {
@@ -321,7 +325,7 @@ Tensor& mul_(Tensor& dst, double s) {
   dispatch(dst.dtype(), [&]<class T>() {
     T* d = dst.data<T>();
     const T v = static_cast<T>(s);
-    for_each_block<1>(dst.shape(), {&dst.strides()}, [&](const Block<1>& k) {
+    parallel_for_each_block<1>(dst.shape(), {&dst.strides()}, [&](const Block<1>& k) {
       for (int64_t i = 0; i < k.n; ++i) d[k.offset[0] + i * k.stride[0]] *= v;
     });
   });

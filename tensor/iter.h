@@ -7,9 +7,11 @@
 // (and 0, a broadcast scalar) and run a plain loop the compiler vectorises; anything else takes the strided loop.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 
+#include "tensor/parallel.h"
 #include "tensor/shape.h"
 
 namespace glimpse {
@@ -61,6 +63,30 @@ void for_each_block(const Shape& shape, const std::array<const Strides*, N>& str
     }
     if (d == nd) return;
   }
+}
+
+// for_each_block, split across threads for big tensors (parallel.h): the outermost dim of size > 1 is cut into one
+// part per thread, and each thread walks its part with for_each_block. `fn` sees the same Blocks as with
+// for_each_block (offsets are from the start of the whole tensor), so it must only write the elements of its own
+// Block, which every elementwise kernel does.
+template <size_t N, class Fn>
+void parallel_for_each_block(const Shape& shape, const std::array<const Strides*, N>& strides, Fn&& fn) {
+  int d = 0;
+  while (d < shape.size() && shape[d] == 1) ++d;
+  const int64_t numel = shape.numel();
+  if (d == shape.size() || numel < 2 * kParallelGrain) {
+    for_each_block<N>(shape, strides, fn);
+    return;
+  }
+  const int64_t inner = numel / shape[d];  // elements per index of dim d
+  parallel_for(shape[d], std::max<int64_t>(1, kParallelGrain / inner), [&](int64_t begin, int64_t end) {
+    Shape part = shape;
+    part[d] = end - begin;
+    for_each_block<N>(part, strides, [&](Block<N> b) {
+      for (size_t k = 0; k < N; ++k) b.offset[k] += begin * (*strides[k])[d];
+      fn(b);
+    });
+  });
 }
 
 // The strides that make `strides` (of a tensor with shape `from`) read as if it had the broadcast shape `to`:

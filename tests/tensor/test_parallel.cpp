@@ -1,0 +1,193 @@
+// Tests for tensor/parallel.h (parallel_for and its thread pool) and for the elementwise kernels on tensors big enough
+// to be split across threads (more than 2 x kParallelGrain elements).
+//
+// The thread count is forced above the machine's core count in most cases (set_num_threads(4)), so the split really
+// happens on a 1- or 2-core machine too. Big-tensor results are checked element by element against values computed
+// independently (from the index), and against the same op run with one thread.
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "tensor/elementwise.h"
+#include "tensor/parallel.h"
+#include "tensor/tensor.h"
+
+using namespace glimpse;
+
+namespace {
+
+// Sets the thread count for one test and restores the previous one.
+struct ThreadsGuard {
+  explicit ThreadsGuard(int n) : saved(get_num_threads()) { set_num_threads(n); }
+  ~ThreadsGuard() { set_num_threads(saved); }
+  int saved;
+};
+
+// Runs parallel_for and returns how many times each index was visited and the ranges it was split into.
+std::pair<std::vector<int>, std::vector<std::pair<int64_t, int64_t>>> visit(int64_t n, int64_t grain) {
+  std::vector<int> hits(static_cast<size_t>(n), 0);
+  std::vector<std::pair<int64_t, int64_t>> ranges;
+  std::mutex mu;
+  parallel_for(n, grain, [&](int64_t begin, int64_t end) {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      ranges.emplace_back(begin, end);
+    }
+    for (int64_t i = begin; i < end; ++i) ++hits[static_cast<size_t>(i)];  // ranges are disjoint: no race
+  });
+  return {hits, ranges};
+}
+
+}  // namespace
+
+TEST_SUITE("parallel") {
+
+TEST_CASE("parallel_for visits every index exactly once") {
+  ThreadsGuard threads(4);
+  for (int64_t n : {0, 1, 7, 999, 1000, 1001, 4000, 100003}) {
+    auto [hits, ranges] = visit(n, 1000);
+    for (int64_t i = 0; i < n; ++i) {
+      INFO("n = " << n << ", index " << i);
+      REQUIRE(hits[static_cast<size_t>(i)] == 1);
+    }
+    if (n == 0) CHECK(ranges.empty());
+  }
+}
+
+TEST_CASE("parallel_for splits only loops of at least two grains, into ranges of at least one grain") {
+  ThreadsGuard threads(4);
+  CHECK(visit(1999, 1000).second.size() == 1);  // under two grains: the caller alone
+  CHECK(visit(2000, 1000).second.size() == 2);
+  CHECK(visit(3500, 1000).second.size() == 3);
+  auto ranges = visit(1'000'000, 1000).second;
+  CHECK(ranges.size() == 4);  // never more ranges than threads
+  for (auto [begin, end] : ranges) CHECK(end - begin >= 1000);
+}
+
+TEST_CASE("one thread runs everything on the caller, as one range") {
+  ThreadsGuard threads(1);
+  std::thread::id caller = std::this_thread::get_id(), seen;
+  int calls = 0;
+  parallel_for(1'000'000, 10, [&](int64_t begin, int64_t end) {
+    seen = std::this_thread::get_id();
+    ++calls;
+    CHECK(begin == 0);
+    CHECK(end == 1'000'000);
+  });
+  CHECK(calls == 1);
+  CHECK(seen == caller);
+}
+
+TEST_CASE("a parallel_for inside another runs serially and completes") {
+  ThreadsGuard threads(4);
+  std::vector<std::atomic<int>> hits(64 * 64);
+  parallel_for(64, 1, [&](int64_t b0, int64_t e0) {
+    for (int64_t i = b0; i < e0; ++i) {
+      int inner_ranges = 0;
+      parallel_for(64, 1, [&](int64_t b1, int64_t e1) {
+        ++inner_ranges;
+        for (int64_t j = b1; j < e1; ++j) hits[static_cast<size_t>(i * 64 + j)]++;
+      });
+      CHECK(inner_ranges == 1);
+    }
+  });
+  for (auto& h : hits) REQUIRE(h.load() == 1);
+}
+
+TEST_CASE("an exception thrown in a range reaches the caller, and the pool keeps working") {
+  ThreadsGuard threads(4);
+  auto throw_in_last = [](int64_t, int64_t end) {
+    if (end == 4000) throw std::runtime_error("range failed");
+  };
+  CHECK_THROWS_WITH_AS(parallel_for(4000, 1000, throw_in_last), "range failed", std::runtime_error);
+  auto [hits, ranges] = visit(4000, 1000);
+  CHECK(ranges.size() == 4);
+  for (int h : hits) REQUIRE(h == 1);
+}
+
+TEST_CASE("set_num_threads rejects a count below one and keeps the old one") {
+  ThreadsGuard threads(3);
+  CHECK_THROWS_WITH_AS(set_num_threads(0), doctest::Contains("set_num_threads"), Error);
+  CHECK_THROWS_AS(set_num_threads(-2), Error);
+  CHECK(get_num_threads() == 3);
+}
+
+TEST_CASE("several user threads can run parallel kernels at once") {
+  ThreadsGuard threads(2);
+  const int64_t n = 300'000;
+  Tensor a = arange(0, static_cast<double>(n), 1, kFloat64);
+  std::vector<std::vector<double>> results(3);
+  std::vector<std::thread> users;
+  for (int u = 0; u < 3; ++u) {
+    users.emplace_back([&, u] { results[static_cast<size_t>(u)] = add(a, static_cast<double>(u)).tolist(); });
+  }
+  for (auto& t : users) t.join();
+  for (int u = 0; u < 3; ++u) {
+    for (int64_t i = 0; i < n; ++i) REQUIRE(results[static_cast<size_t>(u)][static_cast<size_t>(i)] == i + u);
+  }
+}
+
+// ---- the elementwise kernels on big tensors
+
+TEST_CASE("big contiguous binary and unary ops give the value of every element") {
+  ThreadsGuard threads(4);
+  const int64_t n = 5 * kParallelGrain + 3;  // not a multiple of the thread count
+  Tensor a = arange(0, static_cast<double>(n), 1, kFloat64);
+  std::vector<double> sum = add(a, a).tolist(), neg_a = neg(a).tolist(), plus = add(a, 0.5).tolist();
+  for (int64_t i = 0; i < n; ++i) {
+    INFO("index " << i);
+    REQUIRE(sum[static_cast<size_t>(i)] == 2.0 * static_cast<double>(i));
+    REQUIRE(neg_a[static_cast<size_t>(i)] == -static_cast<double>(i));
+    REQUIRE(plus[static_cast<size_t>(i)] == static_cast<double>(i) + 0.5);
+  }
+}
+
+TEST_CASE("big broadcast, non-contiguous and in-place ops match the single-threaded result and the index formula") {
+  const int64_t rows = 700, cols = 300;  // 210,000 elements: split into ranges of rows
+  Tensor m = arange(0, static_cast<double>(rows * cols), 1, kFloat64).reshape({rows, cols});
+  Tensor bias = arange(0, static_cast<double>(cols), 1, kFloat64) * 1000.0;  // [cols], broadcast over rows
+  Tensor mt = m.t();                                                           // [cols, rows], not contiguous
+  Tensor col = arange(0, static_cast<double>(cols), 1, kFloat64).reshape({cols, 1});
+  Tensor mask = lt(col, 100.0);  // [cols, 1] broadcast over the columns of mt
+
+  auto run = [&] {
+    Tensor inplace = m.clone();
+    add_(inplace, bias, 2.0);
+    mul_(inplace, 0.5);
+    return std::vector<Tensor>{add(m, bias), mul(mt, col), exp(mt * 1e-6), where(mask, mt, -1.0 * mt), inplace};
+  };
+  std::vector<Tensor> serial, threaded;
+  {
+    ThreadsGuard one(1);
+    serial = run();
+  }
+  {
+    ThreadsGuard four(4);
+    threaded = run();
+  }
+  for (size_t k = 0; k < serial.size(); ++k) {
+    INFO("result " << k);
+    CHECK(equal(serial[k], threaded[k]));
+  }
+  // And the threaded values from the index formula: m[i, j] = i * cols + j.
+  std::vector<double> added = threaded[0].tolist(), scaled = threaded[1].tolist(), chosen = threaded[3].tolist(),
+                      inplace = threaded[4].tolist();
+  for (int64_t i = 0; i < rows; ++i) {
+    for (int64_t j = 0; j < cols; ++j) {
+      const double v = static_cast<double>(i * cols + j);
+      REQUIRE(added[static_cast<size_t>(i * cols + j)] == v + 1000.0 * static_cast<double>(j));
+      REQUIRE(inplace[static_cast<size_t>(i * cols + j)] == (v + 2000.0 * static_cast<double>(j)) * 0.5);
+      // mt[j, i] = v, scaled by col[j] = j; where keeps v for j < 100 and -v otherwise.
+      REQUIRE(scaled[static_cast<size_t>(j * rows + i)] == v * static_cast<double>(j));
+      REQUIRE(chosen[static_cast<size_t>(j * rows + i)] == (j < 100 ? v : -v));
+    }
+  }
+}
+
+}  // TEST_SUITE
