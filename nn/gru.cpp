@@ -108,50 +108,16 @@ Variable gru_recurrence(const Variable& xg, const Variable& w_hh, const Variable
   });
 }
 
-// U(-1/√H, 1/√H), PyTorch's initialisation of every recurrent weight and bias.
-Variable recurrent_parameter(Variable p, int64_t hidden_size) {
-  const double bound = 1.0 / std::sqrt(static_cast<double>(hidden_size));
-  init::uniform_(p, -bound, bound);
-  return p;
-}
-
 }  // namespace
 
 GRU::GRU(int64_t input_size, int64_t hidden_size, const GRUOptions& options)
-    : Module("GRU"), input_size(input_size), hidden_size(hidden_size), options(options) {
-  check(input_size >= 0, "GRU: input_size must be >= 0, got {}", input_size);
-  check(hidden_size > 0, "GRU: hidden_size must be > 0, got {}", hidden_size);
-  check(options.num_layers >= 1, "GRU: num_layers must be >= 1, got {}", options.num_layers);
-  check(options.dropout >= 0.0 && options.dropout <= 1.0, "GRU: dropout must be between 0 and 1, got {}",
-        options.dropout);
-  const int64_t H = hidden_size;
-  for (int64_t k = 0; k < options.num_layers; ++k) {
-    const int64_t in = k == 0 ? input_size : H;
-    const std::string l = "_l" + std::to_string(k);
-    LayerWeights w;
-    w.weight_ih = recurrent_parameter(register_parameter("weight_ih" + l, empty({3 * H, in})), H);
-    w.weight_hh = recurrent_parameter(register_parameter("weight_hh" + l, empty({3 * H, H})), H);
-    if (options.bias) {
-      w.bias_ih = recurrent_parameter(register_parameter("bias_ih" + l, empty({3 * H})), H);
-      w.bias_hh = recurrent_parameter(register_parameter("bias_hh" + l, empty({3 * H})), H);
-    }
-    layers_.push_back(w);
-  }
-}
+    : RNNBase("GRU", 3, input_size, hidden_size, options) {}
 
 // input: [T, B, I] (batch_first: [B, T, I]), h0: [L, B, H] -> output [T, B, H] (or [B, T, H]), h_n [L, B, H]
 std::pair<Variable, Variable> GRU::forward(const Variable& input, const Variable& h0) const {
-  check(input.defined(), "GRU: the input is undefined");
-  const char* layout = options.batch_first ? "[B, T, input_size]" : "[T, B, input_size]";
-  check(input.dim() == 3, "GRU: input of shape {} should be 3-d, {} (for one sequence, unsqueeze a batch dim)",
-        input.shape(), layout);
-  check(input.size(2) == input_size, "GRU: input of shape {} has {} features but input_size is {}; expected {}",
-        input.shape(), input.size(2), input_size, layout);
-  const int64_t T = input.size(options.batch_first ? 1 : 0), B = input.size(options.batch_first ? 0 : 1);
+  const auto [T, B] = check_input(input);
+  check_state(h0, "h_0", B);
   const int64_t L = options.num_layers, H = hidden_size;
-  check(!h0.defined() || h0.shape() == Shape{L, B, H},
-        "GRU: initial state of shape {} should be [num_layers, B, hidden_size] = [{}, {}, {}]",
-        h0.defined() ? h0.shape() : Shape{}, L, B, H);
 
   // Layers pass their output sequence on time-major ([T, B, H]); batch_first only changes the way in and out.
   Variable seq = input;
@@ -174,15 +140,6 @@ std::pair<Variable, Variable> GRU::forward(const Variable& input, const Variable
   }
   if (options.batch_first) seq = seq.transpose(0, 1);  // [T, B, H] -> [B, T, H], a view
   return {seq, stack(h_n, 0)};
-}
-
-std::string GRU::extra_repr() const {
-  std::string s = fmt::format("{}, {}", input_size, hidden_size);
-  if (options.num_layers != 1) s += fmt::format(", num_layers={}", options.num_layers);
-  if (!options.bias) s += ", bias=False";
-  if (options.batch_first) s += ", batch_first=True";
-  if (options.dropout != 0.0) s += fmt::format(", dropout={}", options.dropout);
-  return s;
 }
 
 }  // namespace glimpse::nn

@@ -12,22 +12,15 @@
 #pragma once
 
 #include <cstdint>
-#include <string>
 #include <utility>
-#include <vector>
 
-#include "nn/module.h"
+#include "nn/rnn_base.h"
 
 namespace glimpse::nn {
 
-struct GRUOptions {
-  int64_t num_layers = 1;    // stacked layers: layer k reads the output sequence of layer k-1
-  bool bias = true;
-  bool batch_first = false;  // input and output as [B, T, *] instead of [T, B, *] (h stays [L, B, H])
-  double dropout = 0.0;      // dropout on the output of every layer but the last, in training only
-};
+using GRUOptions = RNNOptions;  // num_layers, bias, batch_first, dropout (nn/rnn_base.h)
 
-class GRU : public Module {
+class GRU : public RNNBase {
  public:
   // Parameters per layer k, named as PyTorch's: weight_ih_lk [3H, in_k], weight_hh_lk [3H, H], bias_ih_lk,
   // bias_hh_lk [3H] (in_0 = input_size, in_k = H after), all ~ U(-1/√H, 1/√H).
@@ -37,20 +30,6 @@ class GRU : public Module {
   //   -> (output: [T, B, H] ([B, T, H] with batch_first), the last layer's h at every step,
   //       h_n: [L, B, H], every layer's final state)
   std::pair<Variable, Variable> forward(const Variable& input, const Variable& h0 = Variable()) const;
-
-  std::string extra_repr() const override;  // "3, 4, num_layers=2"
-
-  // One layer's parameters (weight_ih_lk, ...); the biases are undefined with bias = false.
-  struct LayerWeights {
-    Variable weight_ih, weight_hh, bias_ih, bias_hh;
-  };
-  const LayerWeights& layer(int64_t k) const { return layers_.at(k); }
-
-  int64_t input_size, hidden_size;
-  GRUOptions options;
-
- private:
-  std::vector<LayerWeights> layers_;
 };
 
 }  // namespace glimpse::nn

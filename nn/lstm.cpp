@@ -178,42 +178,15 @@ std::string LSTMCell::extra_repr() const {
 // ---- LSTM
 
 LSTM::LSTM(int64_t input_size, int64_t hidden_size, const LSTMOptions& options)
-    : Module("LSTM"), input_size(input_size), hidden_size(hidden_size), options(options) {
-  check_sizes("LSTM", input_size, hidden_size);
-  check(options.num_layers >= 1, "LSTM: num_layers must be >= 1, got {}", options.num_layers);
-  check(options.dropout >= 0.0 && options.dropout <= 1.0, "LSTM: dropout must be between 0 and 1, got {}",
-        options.dropout);
-  const int64_t H = hidden_size;
-  for (int64_t k = 0; k < options.num_layers; ++k) {
-    const int64_t in = k == 0 ? input_size : H;
-    const std::string l = "_l" + std::to_string(k);
-    LayerWeights w;
-    w.weight_ih = recurrent_parameter(register_parameter("weight_ih" + l, empty({4 * H, in})), H);
-    w.weight_hh = recurrent_parameter(register_parameter("weight_hh" + l, empty({4 * H, H})), H);
-    if (options.bias) {
-      w.bias_ih = recurrent_parameter(register_parameter("bias_ih" + l, empty({4 * H})), H);
-      w.bias_hh = recurrent_parameter(register_parameter("bias_hh" + l, empty({4 * H})), H);
-    }
-    layers_.push_back(w);
-  }
-}
+    : RNNBase("LSTM", 4, input_size, hidden_size, options) {}
 
 // input: [T, B, I] (batch_first: [B, T, I]), hx: [L, B, H] x 2 -> output [T, B, H] (or [B, T, H]), ([L, B, H] x 2)
 std::pair<Variable, LSTMState> LSTM::forward(const Variable& input, const LSTMState& hx) const {
-  check(input.defined(), "LSTM: the input is undefined");
-  const char* layout = options.batch_first ? "[B, T, input_size]" : "[T, B, input_size]";
-  check(input.dim() == 3, "LSTM: input of shape {} should be 3-d, {} (for one sequence, unsqueeze a batch dim)",
-        input.shape(), layout);
-  check(input.size(2) == input_size, "LSTM: input of shape {} has {} features but input_size is {}; expected {}",
-        input.shape(), input.size(2), input_size, layout);
-  const int64_t T = input.size(options.batch_first ? 1 : 0), B = input.size(options.batch_first ? 0 : 1);
-  const int64_t L = options.num_layers, H = hidden_size;
+  const auto [T, B] = check_input(input);
   check(hx.first.defined() == hx.second.defined(), "LSTM: give both h_0 and c_0, or neither");
-  for (const Variable* s : {&hx.first, &hx.second}) {
-    check(!s->defined() || s->shape() == Shape{L, B, H},
-          "LSTM: initial state of shape {} should be [num_layers, B, hidden_size] = [{}, {}, {}]",
-          s->defined() ? s->shape() : Shape{}, L, B, H);
-  }
+  check_state(hx.first, "h_0", B);
+  check_state(hx.second, "c_0", B);
+  const int64_t L = options.num_layers, H = hidden_size;
 
   // Layers pass their output sequence on time-major ([T, B, H]); batch_first only changes the way in and out.
   Variable seq = input;
@@ -241,15 +214,6 @@ std::pair<Variable, LSTMState> LSTM::forward(const Variable& input, const LSTMSt
   }
   if (options.batch_first) seq = seq.transpose(0, 1);  // [T, B, H] -> [B, T, H], a view
   return {seq, {stack(h_n, 0), stack(c_n, 0)}};
-}
-
-std::string LSTM::extra_repr() const {
-  std::string s = fmt::format("{}, {}", input_size, hidden_size);
-  if (options.num_layers != 1) s += fmt::format(", num_layers={}", options.num_layers);
-  if (!options.bias) s += ", bias=False";
-  if (options.batch_first) s += ", batch_first=True";
-  if (options.dropout != 0.0) s += fmt::format(", dropout={}", options.dropout);
-  return s;
 }
 
 }  // namespace glimpse::nn

@@ -6,11 +6,13 @@
 // sum in program order, which it can neither vectorise nor pipeline; eight lanes let it do both.
 #include "tensor/fused.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <vector>
 
 #include "tensor/iter.h"
+#include "tensor/parallel.h"
 
 namespace glimpse {
 namespace {
@@ -127,18 +129,21 @@ LayerNormForward layer_norm_forward(const Tensor& x, const Shape& normalized_sha
     T* pmean = out.mean.data<T>();
     T* prstd = out.rstd.data<T>();
     const T inv_n = N > 0 ? T(1) / static_cast<T>(N) : T(0);  // an empty row has mean 0 and variance 0
-    for (int64_t r = 0; r < M; ++r) {
-      const T* xr = px + r * N;
-      T* yr = py + r * N;
-      // Two passes for the statistics (mean, then the mean of squared deviations): unlike E[x²] - E[x]², this does not
-      // cancel catastrophically when |mean| is large next to the spread.
-      const T mu = lane_sum<T>(N, [&](int64_t j) { return xr[j]; }) * inv_n;
-      const T var = lane_sum<T>(N, [&](int64_t j) { return (xr[j] - mu) * (xr[j] - mu); }) * inv_n;
-      const T rs = T(1) / std::sqrt(var + static_cast<T>(eps));
-      for (int64_t j = 0; j < N; ++j) yr[j] = (xr[j] - mu) * rs * w[j] + b[j];
-      pmean[r] = mu;
-      prstd[r] = rs;
-    }
+    // Rows are independent: big inputs split their rows across threads (parallel.h).
+    parallel_for(M, std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(N, 1)), [&](int64_t begin, int64_t end) {
+      for (int64_t r = begin; r < end; ++r) {
+        const T* xr = px + r * N;
+        T* yr = py + r * N;
+        // Two passes for the statistics (mean, then the mean of squared deviations): unlike E[x²] - E[x]², this does
+        // not cancel catastrophically when |mean| is large next to the spread.
+        const T mu = lane_sum<T>(N, [&](int64_t j) { return xr[j]; }) * inv_n;
+        const T var = lane_sum<T>(N, [&](int64_t j) { return (xr[j] - mu) * (xr[j] - mu); }) * inv_n;
+        const T rs = T(1) / std::sqrt(var + static_cast<T>(eps));
+        for (int64_t j = 0; j < N; ++j) yr[j] = (xr[j] - mu) * rs * w[j] + b[j];
+        pmean[r] = mu;
+        prstd[r] = rs;
+      }
+    });
     return out;
   });
 }

@@ -19,6 +19,8 @@
 #include <type_traits>
 #include <vector>
 
+#include "tensor/parallel.h"
+
 namespace glimpse {
 namespace {
 
@@ -365,23 +367,26 @@ void softmax_rows(const T* x, T* y, int64_t outer, int64_t n) {
   using A = Acc<T>;
   const auto max2 = [](T a, T b) { return max_nan(a, b); };
   const auto add = [](A a, A b) { return a + b; };
-  for (int64_t o = 0; o < outer; ++o) {
-    const T* p = x + o * n;
-    T* q = y + o * n;
-    // Subtracting the row max makes every exponent <= 0, so exp never overflows: softmax([1000, 1001]) is fine.
-    const T m = fold_row(p, n, lowest<T>(), max2, max2);
-    // Three simple loops rather than one: each vectorises (the sum runs on lanes, see fold_row). For log_softmax the
-    // output row is scratch space for the exponentials until the last loop overwrites it.
-    for (int64_t i = 0; i < n; ++i) q[i] = exp_of<T>(p[i] - m);
-    const A s = fold_row(q, n, A(0), [](A a, T v) { return a + static_cast<A>(v); }, add);
-    if constexpr (kLog) {
-      const T log_s = static_cast<T>(std::log(s));
-      for (int64_t i = 0; i < n; ++i) q[i] = (p[i] - m) - log_s;
-    } else {
-      const T inv = static_cast<T>(A(1) / s);
-      for (int64_t i = 0; i < n; ++i) q[i] *= inv;
+  // Rows are independent: big inputs (attention scores [B, heads, T, T]) split their rows across threads.
+  parallel_for(outer, std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(n, 1)), [&](int64_t begin, int64_t end) {
+    for (int64_t o = begin; o < end; ++o) {
+      const T* p = x + o * n;
+      T* q = y + o * n;
+      // Subtracting the row max makes every exponent <= 0, so exp never overflows: softmax([1000, 1001]) is fine.
+      const T m = fold_row(p, n, lowest<T>(), max2, max2);
+      // Three simple loops rather than one: each vectorises (the sum runs on lanes, see fold_row). For log_softmax the
+      // output row is scratch space for the exponentials until the last loop overwrites it.
+      for (int64_t i = 0; i < n; ++i) q[i] = exp_of<T>(p[i] - m);
+      const A s = fold_row(q, n, A(0), [](A a, T v) { return a + static_cast<A>(v); }, add);
+      if constexpr (kLog) {
+        const T log_s = static_cast<T>(std::log(s));
+        for (int64_t i = 0; i < n; ++i) q[i] = (p[i] - m) - log_s;
+      } else {
+        const T inv = static_cast<T>(A(1) / s);
+        for (int64_t i = 0; i < n; ++i) q[i] *= inv;
+      }
     }
-  }
+  });
 }
 
 // inner > 1: the same steps, each over whole rows of length inner (vectorised, no transpose).

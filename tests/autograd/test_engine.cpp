@@ -71,10 +71,9 @@ TEST_SUITE("engine") {
     CHECK_THROWS_WITH_AS(Variable{Tensor()}, doctest::Contains("Variable"), Error);
   }
 
-  // engine.cpp's requires_grad_ formats its error message argument `impl_->grad_fn->name` even when the check passes,
-  // i.e. through the null grad_fn of every leaf: undefined behaviour that UBSan reports (the sanitizer build fails
-  // here until the argument is only evaluated for non-leaves).
-  TEST_CASE("BUG: requires_grad_ on a leaf does not touch its null grad_fn") {
+  // A regression test: requires_grad_ once formatted its error message from `grad_fn->name` even when the check
+  // passed, reading the null grad_fn of every leaf (undefined behaviour the sanitizer build reports).
+  TEST_CASE("requires_grad_ on a leaf toggles the flag without touching its null grad_fn") {
     Variable b = leaf({3, 4}, {-1}, false);
     b.requires_grad_();
     CHECK(b.requires_grad());

@@ -6,8 +6,8 @@
 // the last place of each dtype. Binaries run on contiguous operands, on broadcast ones, and on non-contiguous views
 // (transposed, sliced with a step, expanded), because each takes a different loop in elementwise.cpp.
 //
-// Test cases whose name starts with "BUG:" document a bug in elementwise.cpp (the comment names the line and the
-// fix); they fail until it is fixed.
+// Test cases whose name starts with "regression:" pin a bug that this suite found in elementwise.cpp and that was
+// then fixed.
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
@@ -782,11 +782,12 @@ TEST_CASE("empty tensors (numel 0) flow through every kind of op") {
   CHECK_THROWS_AS(add(zeros({0}), ones({2})), glimpse::Error);  // 0 vs 2 still mismatches
 }
 
-// ---------------------------------------------------------------------------------------------------- known bugs
-// Each case below fails until the bug it names is fixed in elementwise.cpp; it then guards against a regression.
+// ---------------------------------------------------------------------------------------------------- fixed bugs
+// Each case below failed on the bug it names, until that was fixed in elementwise.cpp; it now guards against a
+// regression.
 // (Line numbers are those of the file when the case was written; the function names are the reliable pointer.)
 
-TEST_CASE("BUG: clamp_min and clamp_max work on int64 tensors") {
+TEST_CASE("regression: clamp_min and clamp_max work on int64 tensors") {
   // elementwise.cpp:195-196 clamp_min / clamp_max pass +-INFINITY as the open bound, and elementwise.cpp:191 clamp
   // casts it with static_cast<int64_t>(INFINITY): undefined behaviour, INT64_MIN on x86. So clamp_min(int64
   // [-1, 5], 0) gives [0, -9223372036854775808]. Fix: in clamp, for integer T saturate the bounds before the cast
@@ -797,7 +798,7 @@ TEST_CASE("BUG: clamp_min and clamp_max work on int64 tensors") {
   CHECK(values(clamp_max(i, 0)) == "[-1, 0]");
 }
 
-TEST_CASE("BUG: comparing a float32 tensor with a scalar compares in float32") {
+TEST_CASE("regression: comparing a float32 tensor with a scalar compares in float32") {
   // elementwise.cpp:119 compare_scalar (behind eq/ne/lt/le/gt/ge with a double scalar) compares
   // static_cast<double>(a) with the double scalar, so a float32 element holding 0.1f is never equal to 0.1 (and is
   // > 0.1). PyTorch casts the scalar to the tensor's dtype:
@@ -810,7 +811,7 @@ TEST_CASE("BUG: comparing a float32 tensor with a scalar compares in float32") {
   CHECK(values(le(x, 0.3)) == "[1, 1]");
 }
 
-TEST_CASE("BUG: allclose is false when only one side is infinite, or the infinities differ") {
+TEST_CASE("regression: allclose is false when only one side is infinite, or the infinities differ") {
   // elementwise.cpp:319 allclose: for b = inf the bound atol + rtol * |b| is inf, and |a - b| = inf is not > inf,
   // so allclose(1, inf) and allclose(inf, -inf) say true. PyTorch's isclose: infinities are close only to the same
   // infinity. Fix: after the `x[i] == y[i]` test, `if (std::isinf(x[i]) || std::isinf(y[i])) return false;`.
@@ -819,7 +820,7 @@ TEST_CASE("BUG: allclose is false when only one side is infinite, or the infinit
   CHECK_FALSE(allclose(tensor({-INFINITY}, {1}, kFloat64), tensor({INFINITY}, {1}, kFloat64)));
 }
 
-TEST_CASE("BUG: allclose and equal reject undefined tensors, naming themselves") {
+TEST_CASE("regression: allclose and equal reject undefined tensors, naming themselves") {
   // elementwise.cpp:313-324 allclose / equal never call check_defined: equal(x, Tensor()) quietly returns false
   // (the shapes differ), and allclose(Tensor(), x) throws from inside expand ("expand: the tensor is undefined"),
   // which points the reader at an op they never called. Fix: check_defined(a, "allclose") and check_defined(b,
@@ -829,7 +830,7 @@ TEST_CASE("BUG: allclose and equal reject undefined tensors, naming themselves")
   CHECK_THROWS_WITH_AS(equal(ones({2}), u), doctest::Contains("equal"), glimpse::Error);
 }
 
-TEST_CASE("BUG: gelu_backward rejects an unknown approximate, like gelu") {
+TEST_CASE("regression: gelu_backward rejects an unknown approximate, like gelu") {
   // elementwise.cpp:168 gelu_backward: anything but "tanh" silently takes the exact branch, so a typo ("Tanh")
   // trains with the wrong derivative while gelu(x, "Tanh") throws. Fix: the same check as gelu, naming
   // "gelu_backward".

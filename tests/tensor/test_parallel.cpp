@@ -7,6 +7,7 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <cmath>
 #include <cstdint>
 #include <mutex>
 #include <stdexcept>
@@ -15,6 +16,9 @@
 #include <vector>
 
 #include "tensor/elementwise.h"
+#include "tensor/fused.h"
+#include "tensor/random.h"
+#include "tensor/reduce.h"
 #include "tensor/parallel.h"
 #include "tensor/tensor.h"
 
@@ -42,6 +46,27 @@ std::pair<std::vector<int>, std::vector<std::pair<int64_t, int64_t>>> visit(int6
     for (int64_t i = begin; i < end; ++i) ++hits[static_cast<size_t>(i)];  // ranges are disjoint: no race
   });
   return {hits, ranges};
+}
+
+// Runs `run` (which returns tensors) with one thread and with four, checks the results are identical, and returns the
+// four-thread ones.
+template <class F>
+std::vector<Tensor> threaded_equals_serial(F run) {
+  std::vector<Tensor> serial, threaded;
+  {
+    ThreadsGuard one(1);
+    serial = run();
+  }
+  {
+    ThreadsGuard four(4);
+    threaded = run();
+  }
+  REQUIRE(serial.size() == threaded.size());
+  for (size_t k = 0; k < serial.size(); ++k) {
+    INFO("result " << k);
+    CHECK(equal(serial[k], threaded[k]));
+  }
+  return threaded;
 }
 
 }  // namespace
@@ -162,19 +187,7 @@ TEST_CASE("big broadcast, non-contiguous and in-place ops match the single-threa
     mul_(inplace, 0.5);
     return std::vector<Tensor>{add(m, bias), mul(mt, col), exp(mt * 1e-6), where(mask, mt, -1.0 * mt), inplace};
   };
-  std::vector<Tensor> serial, threaded;
-  {
-    ThreadsGuard one(1);
-    serial = run();
-  }
-  {
-    ThreadsGuard four(4);
-    threaded = run();
-  }
-  for (size_t k = 0; k < serial.size(); ++k) {
-    INFO("result " << k);
-    CHECK(equal(serial[k], threaded[k]));
-  }
+  std::vector<Tensor> threaded = threaded_equals_serial(run);
   // And the threaded values from the index formula: m[i, j] = i * cols + j.
   std::vector<double> added = threaded[0].tolist(), scaled = threaded[1].tolist(), chosen = threaded[3].tolist(),
                       inplace = threaded[4].tolist();
@@ -187,6 +200,24 @@ TEST_CASE("big broadcast, non-contiguous and in-place ops match the single-threa
       REQUIRE(scaled[static_cast<size_t>(j * rows + i)] == v * static_cast<double>(j));
       REQUIRE(chosen[static_cast<size_t>(j * rows + i)] == (j < 100 ? v : -v));
     }
+  }
+}
+
+TEST_CASE("big softmax, log_softmax and layer_norm split their rows and match the single-threaded result") {
+  // 600 rows of 200: a grain is 163 rows (32768 / 200), so the rows split into three ranges of 200.
+  Generator gen(7);
+  Tensor x = randn({600, 200}, kFloat64, gen) * 3.0;
+  auto run = [&] {
+    LayerNormForward ln = layer_norm_forward(x, {200}, Tensor(), Tensor());
+    return std::vector<Tensor>{softmax(x, -1), log_softmax(x, -1), ln.y, ln.mean, ln.rstd};
+  };
+  std::vector<Tensor> threaded = threaded_equals_serial(run);
+  // Independent of the kernels' own arithmetic: every softmax row sums to 1, every normalised row has mean 0.
+  std::vector<double> row_sums = sum(threaded[0], {1}).tolist(), ln_means = mean(threaded[2], {1}).tolist();
+  for (size_t r = 0; r < row_sums.size(); ++r) {
+    INFO("row " << r);
+    REQUIRE(std::abs(row_sums[r] - 1.0) < 1e-12);
+    REQUIRE(std::abs(ln_means[r]) < 1e-12);
   }
 }
 

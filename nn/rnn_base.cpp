@@ -1,0 +1,70 @@
+// nn::RNNBase: the parameters and checks every stacked recurrent layer shares (see rnn_base.h).
+#include "nn/rnn_base.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "nn/init.h"
+
+namespace glimpse::nn {
+
+RNNBase::RNNBase(const std::string& type_name, int64_t gates, int64_t input_size, int64_t hidden_size,
+                 const RNNOptions& options)
+    : Module(type_name), input_size(input_size), hidden_size(hidden_size), options(options) {
+  const char* op = type_name.c_str();
+  check(input_size >= 0, "{}: input_size must be >= 0, got {}", op, input_size);
+  check(hidden_size > 0, "{}: hidden_size must be > 0, got {}", op, hidden_size);
+  check(options.num_layers >= 1, "{}: num_layers must be >= 1, got {}", op, options.num_layers);
+  check(options.dropout >= 0.0 && options.dropout <= 1.0, "{}: dropout must be between 0 and 1, got {}", op,
+        options.dropout);
+  const int64_t H = hidden_size, G = gates * hidden_size;
+  // U(-1/√H, 1/√H), PyTorch's initialisation of every recurrent weight and bias.
+  const double bound = 1.0 / std::sqrt(static_cast<double>(H));
+  auto parameter = [&](const std::string& name, const Shape& shape) {
+    Variable p = register_parameter(name, empty(shape));
+    init::uniform_(p, -bound, bound);
+    return p;
+  };
+  for (int64_t k = 0; k < options.num_layers; ++k) {
+    const int64_t in = k == 0 ? input_size : H;
+    const std::string l = "_l" + std::to_string(k);
+    LayerWeights w;
+    w.weight_ih = parameter("weight_ih" + l, {G, in});
+    w.weight_hh = parameter("weight_hh" + l, {G, H});
+    if (options.bias) {
+      w.bias_ih = parameter("bias_ih" + l, {G});
+      w.bias_hh = parameter("bias_hh" + l, {G});
+    }
+    layers_.push_back(w);
+  }
+}
+
+RNNBase::SequenceSizes RNNBase::check_input(const Variable& input) const {
+  const char* op = type_name().c_str();
+  check(input.defined(), "{}: the input is undefined", op);
+  const char* layout = options.batch_first ? "[B, T, input_size]" : "[T, B, input_size]";
+  check(input.dim() == 3, "{}: input of shape {} should be 3-d, {} (for one sequence, unsqueeze a batch dim)", op,
+        input.shape(), layout);
+  check(input.size(2) == input_size, "{}: input of shape {} has {} features but input_size is {}; expected {}", op,
+        input.shape(), input.size(2), input_size, layout);
+  return {input.size(options.batch_first ? 1 : 0), input.size(options.batch_first ? 0 : 1)};
+}
+
+void RNNBase::check_state(const Variable& state, const char* what, int64_t B) const {
+  const int64_t L = options.num_layers, H = hidden_size;
+  check(!state.defined() || state.shape() == Shape{L, B, H},
+        "{}: initial state {} of shape {} should be [num_layers, B, hidden_size] = [{}, {}, {}]", type_name(), what,
+        state.defined() ? state.shape() : Shape{}, L, B, H);
+}
+
+std::string RNNBase::extra_repr() const {
+  std::string s = fmt::format("{}, {}", input_size, hidden_size);
+  if (options.num_layers != 1) s += fmt::format(", num_layers={}", options.num_layers);
+  if (!options.bias) s += ", bias=False";
+  if (options.batch_first) s += ", batch_first=True";
+  if (options.dropout != 0.0) s += fmt::format(", dropout={}", options.dropout);
+  return s;
+}
+
+}  // namespace glimpse::nn

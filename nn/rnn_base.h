@@ -1,0 +1,52 @@
+// nn::RNNBase: what the stacked recurrent layers nn::LSTM and nn::GRU share, as torch.nn.RNNBase does for PyTorch's:
+// their options, PyTorch's per-layer parameter names and initialisation, the checks of the input sequence and of the
+// initial state, and the repr. Each subclass adds only its recurrence (nn/lstm.cpp, nn/gru.cpp).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "nn/module.h"
+
+namespace glimpse::nn {
+
+struct RNNOptions {
+  int64_t num_layers = 1;    // stacked layers: layer k reads the output sequence of layer k-1
+  bool bias = true;
+  bool batch_first = false;  // input and output as [B, T, *] instead of [T, B, *] (the states stay [L, B, H])
+  double dropout = 0.0;      // dropout on the output of every layer but the last, in training only
+};
+
+class RNNBase : public Module {
+ public:
+  std::string extra_repr() const override;  // "3, 4, num_layers=2, batch_first=True"
+
+  // One layer's parameters (weight_ih_lk, ...); the biases are undefined with bias = false.
+  struct LayerWeights {
+    Variable weight_ih, weight_hh, bias_ih, bias_hh;
+  };
+  const LayerWeights& layer(int64_t k) const { return layers_.at(k); }
+
+  int64_t input_size, hidden_size;
+  RNNOptions options;
+
+ protected:
+  // Registers, for every layer k, weight_ih_lk [gates*H, in_k], weight_hh_lk [gates*H, H] and (with bias) bias_ih_lk,
+  // bias_hh_lk [gates*H] (in_0 = input_size, in_k = H after), all ~ U(-1/√H, 1/√H) as PyTorch. gates: 4 for LSTM
+  // (i, f, g, o), 3 for GRU (r, z, n).
+  RNNBase(const std::string& type_name, int64_t gates, int64_t input_size, int64_t hidden_size,
+          const RNNOptions& options);
+
+  struct SequenceSizes {
+    int64_t T, B;
+  };
+  // Checks the input is [T, B, input_size] ([B, T, input_size] with batch_first) and returns T and B.
+  SequenceSizes check_input(const Variable& input) const;
+  // Checks an initial state is undefined or [num_layers, B, hidden_size]; `what` names it in the Error ("h_0").
+  void check_state(const Variable& state, const char* what, int64_t B) const;
+
+  std::vector<LayerWeights> layers_;
+};
+
+}  // namespace glimpse::nn
