@@ -14,34 +14,16 @@ only their sum), and writes <layer>.safetensors beside this script with:
 The files are written by hand (the format is 8 bytes of header length, a JSON header, then the raw bytes), so the
 safetensors package is not needed. The C++ tests never run this script; they only read its output.
 """
-import json
 import os
-import struct
+import pathlib
+import sys
 
 import torch
 
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2]))  # tests/, for the shared writer
+from write_safetensors import save_safetensors  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-DTYPES = {torch.float32: "F32", torch.float64: "F64", torch.int64: "I64"}
-
-
-def save_safetensors(tensors, path):
-    header, blobs, offset = {}, [], 0
-    for name, t in tensors.items():
-        t = t.detach().contiguous().cpu()
-        data = t.numpy().tobytes()  # little-endian on every machine torch runs on here
-        header[name] = {"dtype": DTYPES[t.dtype], "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    text = json.dumps(header, separators=(",", ":")).encode()
-    text += b" " * (-len(text) % 8)  # the header is padded to a multiple of 8 bytes
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)))
-        f.write(text)
-        for b in blobs:
-            f.write(b)
-    size = os.path.getsize(path)
-    assert size < 50_000, f"{path} is {size} bytes; keep reference files small"
-    print(f"wrote {path} ({size} bytes, {len(tensors)} tensors)")
 
 
 def run(name, module, inputs, forward):

@@ -7,12 +7,14 @@ configuration, the parameters after every one of 10 steps ("<config>.W.<t>", "<c
 The problem, all float64:  loss = sum((tanh(X @ W) + b - Y)^2) / 5, X [5, 3], W [3, 4], b [4], Y [5, 4],
 with values from fixed formulas (no random numbers), so the C++ test can rebuild the same loss with glimpse ops.
 """
-import json
 import math
 import pathlib
-import struct
+import sys
 
 import torch
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2]))  # tests/, for the shared writer
+from write_safetensors import save_safetensors  # noqa: E402
 
 STEPS = 10
 CONFIGS = {
@@ -34,23 +36,6 @@ def problem():
     X = torch.tensor([[math.cos(0.7 * i + 1.3 * k) for k in range(3)] for i in range(5)], dtype=torch.float64)
     Y = torch.tensor([[math.sin(0.5 * i - 0.9 * j) for j in range(4)] for i in range(5)], dtype=torch.float64)
     return W, b, X, Y
-
-
-def save_safetensors(tensors, path):
-    """The safetensors format by hand: u64 header length, JSON header padded to 8 bytes, packed little-endian data."""
-    header, blobs, offset = {}, [], 0
-    for name, t in tensors.items():
-        data = t.contiguous().numpy().astype("<f8").tobytes()
-        header[name] = {"dtype": "F64", "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    text = json.dumps(header, separators=(",", ":")).encode()
-    text += b" " * ((8 - len(text) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)))
-        f.write(text)
-        for blob in blobs:
-            f.write(blob)
 
 
 def main():
