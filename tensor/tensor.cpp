@@ -379,7 +379,8 @@ Tensor Tensor::narrow(int64_t d, int64_t start, int64_t length) const {
   int64_t n = shape_[w];
   if (start < 0) start += n;
   check(start >= 0 && length >= 0 && start <= n && length <= n - start,
-        "narrow: [{}, {}) is out of range for dim {} of size {} (shape {})", start, start + length, w, n, shape_);
+        "narrow: start {} and length {} are out of range for dim {} of size {} (shape {})", start, length, w, n,
+        shape_);  // (not start + length: the arguments are formatted even when the check passes, and it may overflow)
   Shape shape = shape_;
   shape[w] = length;
   return Tensor(storage_, shape, strides_, offset_ + start * strides_[w], dtype_);

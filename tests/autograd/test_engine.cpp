@@ -51,7 +51,7 @@ Variable silu(const Variable& x) {
 }  // namespace
 
 TEST_SUITE("engine") {
-  TEST_CASE("requires_grad spreads from inputs to results; leaves and grad_fn") {
+  TEST_CASE("requires_grad spreads from inputs to results, leaves and grad_fn") {
     Variable a = leaf({1, 2}), b = leaf({3, 4}, {-1}, false);
     CHECK(a.requires_grad());
     CHECK(a.is_leaf());
@@ -82,7 +82,7 @@ TEST_SUITE("engine") {
     CHECK_THROWS_WITH_AS(Variable(zeros({2}, kInt64)).requires_grad_(), doctest::Contains("requires_grad_"), Error);
   }
 
-  TEST_CASE("gradients accumulate across backward calls; zero_grad resets") {
+  TEST_CASE("gradients accumulate across backward calls, zero_grad resets") {
     Variable x = leaf({1, 2});
     (x * 3.0).backward(ones({2}, kFloat64));
     CHECK(x.grad().tolist() == std::vector<double>{3, 3});

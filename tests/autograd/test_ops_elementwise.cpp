@@ -285,7 +285,7 @@ TEST_SUITE("ops_elementwise") {
                     {transposed_leaf({2, 3})}));
   }
 
-  TEST_CASE("dropout: training scales kept elements by 1/(1-p), gradient is the mask scale; eval is the identity") {
+  TEST_CASE("dropout: training scales kept elements by 1/(1-p), gradient is the mask scale, eval is the identity") {
     Generator gen(42);
     const double p = 0.25;
     Variable x(ones({100, 50}, kFloat64), true);
@@ -328,7 +328,7 @@ TEST_SUITE("ops_elementwise") {
     CHECK_THROWS_WITH_AS(dropout(x, -0.1, false), doctest::Contains("dropout"), Error);
   }
 
-  TEST_CASE("float32 results and gradients keep float32; results of ops record the op's name") {
+  TEST_CASE("float32 results and gradients keep float32, results of ops record the op's name") {
     Variable x(tensor({1.0f, 2.0f}), true);
     Variable y = exp(x) * x;
     CHECK(y.dtype() == kFloat32);

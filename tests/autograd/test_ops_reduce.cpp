@@ -202,7 +202,7 @@ TEST_SUITE("ops_reduce") {
     check_values(x.grad(), {2}, {0, 0});
   }
 
-  TEST_CASE("norm: gradcheck for several p, dims and keepdim; zero vector gives gradient 0") {
+  TEST_CASE("norm: gradcheck for several p, dims and keepdim, zero vector gives gradient 0") {
     const double inf = std::numeric_limits<double>::infinity();
     for (double p : {2.0, 1.0, 3.0, 1.5, 0.5, inf, -inf}) {
       for (bool keepdim : {false, true}) {

@@ -211,7 +211,7 @@ TEST_SUITE("ops_shape") {
                     {leaf({2, 2}), Variable(ones({1, 2}, kFloat64))}));
   }
 
-  TEST_CASE("cat: mixed dtypes get gradients in their own dtype; 1-d empty inputs are skipped") {
+  TEST_CASE("cat: mixed dtypes get gradients in their own dtype, 1-d empty inputs are skipped") {
     Variable a(tensor({1, 2}, {2}), true);                 // float32
     Variable b(tensor({3, 4, 5}, {3}, kFloat64), true);    // float64
     Variable e(zeros({0}, kFloat64), true);

@@ -56,7 +56,7 @@ TEST_SUITE("additive_attention") {
     CHECK(s[1] == doctest::Approx(-std::tanh(1.0) + 2 * std::tanh(0.7)));
   }
 
-  TEST_CASE("one step [B, dq] equals Tq = 1 of [B, Tq, dq]; many queries at once") {
+  TEST_CASE("one step [B, dq] equals Tq = 1 of [B, Tq, dq], many queries at once") {
     AdditiveAttention attn(3, 4, 5);
     Variable q(randn({2, 3, 3})), k(randn({2, 6, 4})), v(randn({2, 6, 2}));
     auto [c, w] = attn.forward(q, k, v);
@@ -69,7 +69,7 @@ TEST_SUITE("additive_attention") {
     CHECK(allclose(w1.data(), w.data().select(1, 2), 1e-6, 1e-7));
   }
 
-  TEST_CASE("padding mask [B, Tk]: padded keys get weight exactly 0; a 3-d mask per query") {
+  TEST_CASE("padding mask [B, Tk]: padded keys get weight exactly 0, a 3-d mask per query") {
     AdditiveAttention attn(3, 4, 5);
     Variable q(randn({2, 3, 3})), k(randn({2, 5, 4})), v(randn({2, 5, 2}));
     Tensor pad = nn::padding_mask_from_lengths(std::vector<int64_t>{5, 2}, 5);

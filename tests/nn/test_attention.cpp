@@ -229,7 +229,7 @@ TEST_SUITE("attention") {
     CHECK(close(v.grad(), ref.at("grad.v"), 1e-4, 1e-5));
   }
 
-  TEST_CASE("scaled_dot_product_attention: boolean and additive masks agree; masked weights exactly 0") {
+  TEST_CASE("scaled_dot_product_attention: boolean and additive masks agree, masked weights exactly 0") {
     Tensor q = randn({2, 3, 4}), k = randn({2, 5, 4}), v = randn({2, 5, 6});
     Tensor pad = nn::padding_mask_from_lengths(std::vector<int64_t>{5, 3}, 5).unsqueeze(1);  // [B, 1, Tk]
     auto [c1, w1] = nn::scaled_dot_product_attention(Variable(q), Variable(k), Variable(v), {.attn_mask = pad});
@@ -299,7 +299,7 @@ TEST_SUITE("attention") {
     CHECK(allclose(w1.data(), w2.data(), 1e-6, 1e-7));
   }
 
-  TEST_CASE("scaled_dot_product_attention: dropout only in training; weights returned before dropout") {
+  TEST_CASE("scaled_dot_product_attention: dropout only in training, weights returned before dropout") {
     Tensor q = randn({2, 4, 3}), k = randn({2, 6, 3}), v = randn({2, 6, 5});
     auto [c0, w0] = nn::scaled_dot_product_attention(Variable(q), Variable(k), Variable(v));
     Generator gen(3);

@@ -7,7 +7,7 @@
 using namespace glimpse;
 
 TEST_SUITE("dropout") {
-  TEST_CASE("training: each element is 0 or x / (1 - p), about p of them zero; eval: the identity") {
+  TEST_CASE("training: each element is 0 or x / (1 - p), about p of them zero, eval: the identity") {
     manual_seed(0);
     nn::Dropout drop(0.25);
     CHECK(drop.is_training());

@@ -44,7 +44,7 @@ TEST_SUITE("embedding") {
     CHECK(emb.weight.grad().tolist() == std::vector<double>{0, 0, 6, 8, 0, 0, 3, 4});
   }
 
-  TEST_CASE("padding_idx: the row starts at zero and never receives a gradient; negative wraps") {
+  TEST_CASE("padding_idx: the row starts at zero and never receives a gradient, negative wraps") {
     manual_seed(1);
     nn::Embedding emb(5, 3, 2);
     CHECK(emb.weight.data().select(0, 2).tolist() == std::vector<double>{0, 0, 0});

@@ -44,7 +44,7 @@ TEST_SUITE("gru") {
     }
   }
 
-  TEST_CASE("two steps by hand; r multiplies (W_hn h + b_hn)") {
+  TEST_CASE("two steps by hand, r multiplies (W_hn h + b_hn)") {
     nn::GRU gru(1, 1);
     assign(gru.layer(0).weight_ih, tensor({1, 2, 3}, {3, 1}));
     assign(gru.layer(0).weight_hh, tensor({0.5, -0.5, 2}, {3, 1}));
@@ -64,7 +64,7 @@ TEST_SUITE("gru") {
     CHECK(close(hn.data(), tensor({h}, {1, 1, 1})));
   }
 
-  TEST_CASE("batch_first is the same numbers transposed; zero state equals explicit zeros; empty sequences") {
+  TEST_CASE("batch_first is the same numbers transposed, zero state equals explicit zeros, empty sequences") {
     manual_seed(1);
     nn::GRU gru(3, 4, {.num_layers = 2});
     nn::GRU bf(3, 4, {.num_layers = 2, .batch_first = true});

@@ -36,7 +36,7 @@ TEST_SUITE("hard_attention") {
     CHECK(out.log_prob.data().at<float>({0}) == doctest::Approx(2.0 - std::log(1 + e * e + e)));
   }
 
-  TEST_CASE("no gradient reaches the scores (argmax is piecewise constant); the values still get theirs") {
+  TEST_CASE("no gradient reaches the scores (argmax is piecewise constant), the values still get theirs") {
     HardAttention attn(3, 3, {.score = "general"});
     Variable q(randn({2, 4, 3}), true), k(randn({2, 5, 3}), true), v(randn({2, 5, 2}), true);
     auto out = attn.forward(q, k, v);
@@ -74,7 +74,7 @@ TEST_SUITE("hard_attention") {
                     {Variable(randn({2, 5, 2}, kFloat64), true)}));
   }
 
-  TEST_CASE("sampling: draws follow the attention distribution, reproducibly; eval mode takes the argmax") {
+  TEST_CASE("sampling: draws follow the attention distribution, reproducibly, eval mode takes the argmax") {
     HardAttention attn(2, 2, {.score = "dot", .sample = true});
     // scores [0, log 2, log 3] -> probs [1/6, 2/6, 3/6]
     Variable q(tensor({1.0, 0.0}, {1, 2}));
@@ -110,7 +110,7 @@ TEST_SUITE("hard_attention") {
     CHECK(allclose(hard.align.W->weight.grad(), soft.W->weight.grad(), 1e-5, 1e-6));
   }
 
-  TEST_CASE("masks: a masked key is never chosen; a fully masked query picks nothing") {
+  TEST_CASE("masks: a masked key is never chosen, a fully masked query picks nothing") {
     HardAttention attn(2, 2, {.score = "dot"});
     Variable q(tensor({1.0, 0.0, 1.0, 0.0}, {1, 2, 2}));
     Variable k(tensor({0.0, 1.0, 2.0, 0.0, 1.0, 0.0}, {1, 3, 2}), true);

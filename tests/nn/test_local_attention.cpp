@@ -44,7 +44,7 @@ TEST_SUITE("local_attention") {
     CHECK(p.repr().find("mode=local-p, window=2, score=general") != std::string::npos);
   }
 
-  TEST_CASE("local-m: query t attends only to [t - D, t + D]; rows sum to 1; clamped past the end") {
+  TEST_CASE("local-m: query t attends only to [t - D, t + D], rows sum to 1, clamped past the end") {
     LocalAttention attn(3, 3, {.mode = "local-m", .window = 1, .score = "dot"});
     Variable q(randn({1, 8, 3})), k(randn({1, 6, 3})), v(randn({1, 6, 2}));
     auto [c, w, pos] = attn.forward(q, k, v);
@@ -103,7 +103,7 @@ TEST_SUITE("local_attention") {
     CHECK(w.data().at<float>({0, 6}) == 0.0f);
   }
 
-  TEST_CASE("local-p: each sentence's own length from the padding mask; padding gets weight 0") {
+  TEST_CASE("local-p: each sentence's own length from the padding mask, padding gets weight 0") {
     LocalAttention attn(3, 3, {.mode = "local-p", .window = 1});
     Variable q(randn({2, 4, 3}) * 3.0), k(randn({2, 6, 3})), v(randn({2, 6, 2}));
     Tensor pad = nn::padding_mask_from_lengths(std::vector<int64_t>{6, 3}, 6);

@@ -102,7 +102,7 @@ TEST_SUITE("lstm") {
     CHECK(close(state.second.data(), tensor({c}, {1, 1, 1})));
   }
 
-  TEST_CASE("the layer equals the cell unrolled; batch_first is the same numbers transposed") {
+  TEST_CASE("the layer equals the cell unrolled, batch_first is the same numbers transposed") {
     manual_seed(1);
     nn::LSTM lstm(3, 4);
     nn::LSTMCell cell(3, 4);
@@ -128,7 +128,7 @@ TEST_SUITE("lstm") {
     CHECK(close(sb.first.data(), state.first.data()));
   }
 
-  TEST_CASE("zero initial state equals explicit zeros; empty sequences; dropout is off in eval") {
+  TEST_CASE("zero initial state equals explicit zeros, empty sequences, dropout is off in eval") {
     manual_seed(2);
     nn::LSTM lstm(2, 3, {.num_layers = 2, .dropout = 0.5});
     lstm.eval();

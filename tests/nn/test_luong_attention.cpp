@@ -58,7 +58,7 @@ TEST_SUITE("luong_attention") {
     CHECK(rect.W->weight.shape() == Shape{3, 5});
   }
 
-  TEST_CASE("concat: vᵀ tanh(W [q; k]) with set W and v, by hand") {
+  TEST_CASE("concat: vᵀ tanh(W [q, k]) with set W and v, by hand") {
     LuongAttention attn(1, 1, {.score = "concat", .hidden_dim = 2});
     CHECK(names_of(attn) == std::vector<std::string>{"W.weight", "v.weight"});
     CHECK(attn.W->weight.shape() == Shape{2, 2});

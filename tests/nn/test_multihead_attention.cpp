@@ -179,7 +179,7 @@ TEST_SUITE("multihead_attention") {
     }, {q, k, v}) == "");
   }
 
-  TEST_CASE("self-attention's single GEMM equals three projections; batch_first and unbatched layouts agree") {
+  TEST_CASE("self-attention's single GEMM equals three projections, batch_first and unbatched layouts agree") {
     MultiheadAttention mha(8, 2);
     randomise_biases(mha);
     Variable x(randn({5, 3, 8}));
@@ -206,7 +206,7 @@ TEST_SUITE("multihead_attention") {
     CHECK(allclose(wu.data(), w1.data().select(0, 1), 1e-5, 1e-6));
   }
 
-  TEST_CASE("masks: is_causal equals a causal attn_mask; boolean and float masks agree; per-head 3-d masks") {
+  TEST_CASE("masks: is_causal equals a causal attn_mask, boolean and float masks agree, per-head 3-d masks") {
     MultiheadAttention mha(8, 2, {.batch_first = true});
     Variable x(randn({2, 4, 8}));
     auto [yc, wc] = mha.forward(x, x, x, {.is_causal = true});

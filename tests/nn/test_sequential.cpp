@@ -51,7 +51,7 @@ TEST_SUITE("sequential") {
     CHECK(y.data().tolist() == std::vector<double>{3.5, 9.5});
   }
 
-  TEST_CASE("add / push_back return the layer; user modules with a non-const forward work") {
+  TEST_CASE("add / push_back return the layer, user modules with a non-const forward work") {
     nn::Sequential seq;
     CHECK(seq.empty());
     Variable x(tensor({1, 2}, {2}));

@@ -56,7 +56,7 @@ void write_file(const std::string& path, const std::string& bytes) {
 }  // namespace
 
 TEST_SUITE("state_dict") {
-  TEST_CASE("names in PyTorch order: own parameters, own buffers, then children; tensors are shared") {
+  TEST_CASE("names in PyTorch order: own parameters, own buffers, then children, tensors are shared") {
     Parent m;
     NamedTensors sd = m.state_dict();
     std::vector<std::string> names;

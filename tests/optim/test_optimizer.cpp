@@ -135,7 +135,7 @@ TEST_SUITE("optimizer") {
     CHECK(Storage::live_count() == before);
   }
 
-  TEST_CASE("set_lr changes every group; invalid lr is refused") {
+  TEST_CASE("set_lr changes every group, invalid lr is refused") {
     Variable w(ones({1}), true);
     optim::SGD opt({w}, {.lr = 0.1});
     opt.set_lr(0.2);

@@ -401,7 +401,7 @@ TEST_CASE("binaries on non-contiguous views: transposed, sliced with a step, exp
   CHECK(values(m) == "[0, 1, 2, 3, 4, 5]");  // inputs are left alone
 }
 
-TEST_CASE("dtype promotion: int64 < float32 < float64; int64 / int64 is a true division") {
+TEST_CASE("dtype promotion: int64 < float32 < float64, int64 / int64 is a true division") {
   Tensor i = tensor(std::vector<int64_t>{1, 2, 7});
   Tensor f = tensor({0.5, 0.25, 0.5});
   Tensor d = tensor({0.5, 0.25, 0.5}, {3}, kFloat64);

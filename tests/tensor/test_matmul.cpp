@@ -107,7 +107,7 @@ TEST_SUITE("matmul") {
     CHECK(y.tolist() == naive_matmul(x, w.t(), Shape{1}));
   }
 
-  TEST_CASE("column slices and padded rows are read in place; odd layouts are packed first") {
+  TEST_CASE("column slices and padded rows are read in place, odd layouts are packed first") {
     Tensor big = pattern({6, 10});
     Tensor cols = big.narrow(1, 2, 5);  // [6, 5], row stride 10: BLAS reads it with ld = 10
     Tensor b = pattern({5, 4}, kFloat32, 3);

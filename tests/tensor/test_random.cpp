@@ -43,7 +43,7 @@ TEST_SUITE("random") {
     CHECK(g.next_u64() == 9981545732273789042ULL);
   }
 
-  TEST_CASE("Generator: same seed, same numbers; reseeding restarts and drops the spare normal") {
+  TEST_CASE("Generator: same seed, same numbers, reseeding restarts and drops the spare normal") {
     Generator a(42), b(42), c(43);
     std::vector<double> va, vb, vc;
     for (int i = 0; i < 10; ++i) {

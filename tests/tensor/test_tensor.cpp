@@ -182,7 +182,7 @@ TEST_CASE("creation: empty, zeros, ones and full in every dtype") {
   CHECK_THROWS_WITH_AS(ones({-1, 0}), doctest::Contains("[-1, 0]"), glimpse::Error);
 }
 
-TEST_CASE("creation: *_like follow shape and dtype, not layout; scalar_tensor is 0-d") {
+TEST_CASE("creation: *_like follow shape and dtype, not layout, scalar_tensor is 0-d") {
   Tensor x = full({2, 3}, 7, kInt64).t();  // a non-contiguous [3, 2] view
   Tensor z = zeros_like(x);
   CHECK(str(z.shape()) == "[3, 2]");
@@ -905,7 +905,7 @@ TEST_CASE("size and stride by dim") {
 
 // ---------------------------------------------------------------------------------------------------- limits
 
-TEST_CASE("8-d tensors work; a 9th dim is rejected") {
+TEST_CASE("8-d tensors work, a 9th dim is rejected") {
   Tensor x = arange(256).view(Shape::filled(8, 2));  // x(i0..i7) = 128 i0 + 64 i1 + ... + i7
   CHECK(x.dim() == 8);
   CHECK(x.at<int64_t>({1, 0, 0, 0, 0, 0, 0, 1}) == 129);
