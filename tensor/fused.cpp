@@ -181,25 +181,38 @@ LayerNormBackward layer_norm_backward(const Tensor& grad, const Tensor& x, const
     T* pdw = mask.dweight ? out.dweight.data<T>() : nullptr;
     T* pdb = mask.dbias ? out.dbias.data<T>() : nullptr;
     const T inv_n = N > 0 ? T(1) / static_cast<T>(N) : T(0);
-    for (int64_t r = 0; r < M; ++r) {
-      const T* gr = pg + r * N;
-      const T* xr = px + r * N;
-      const T mu = pm[r], rs = pr[r];
-      // The affine gradients are sums over rows: dweight += g * xhat, dbias += g.
-      if (pdw) {
-        for (int64_t j = 0; j < N; ++j) pdw[j] += gr[j] * (xr[j] - mu) * rs;
-      }
-      if (pdb) {
-        for (int64_t j = 0; j < N; ++j) pdb[j] += gr[j];
-      }
-      if (pdx) {
-        // The two row means of the formula, then one pass to write dx.
-        const T mean_gw = lane_sum<T>(N, [&](int64_t j) { return gr[j] * w[j]; }) * inv_n;
-        const T mean_gw_xhat =
-            lane_sum<T>(N, [&](int64_t j) { return gr[j] * w[j] * (xr[j] - mu) * rs; }) * inv_n;
-        T* dr = pdx + r * N;
-        for (int64_t j = 0; j < N; ++j) dr[j] = rs * (gr[j] * w[j] - mean_gw - (xr[j] - mu) * rs * mean_gw_xhat);
-      }
+    // dx, row by row (rows are independent, so big inputs split them across threads): the two row means of the
+    // formula, then one pass to write dx.
+    if (pdx) {
+      parallel_for(M, std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(N, 1)), [&](int64_t begin, int64_t end) {
+        for (int64_t r = begin; r < end; ++r) {
+          const T* gr = pg + r * N;
+          const T* xr = px + r * N;
+          const T mu = pm[r], rs = pr[r];
+          const T mean_gw = lane_sum<T>(N, [&](int64_t j) { return gr[j] * w[j]; }) * inv_n;
+          const T mean_gw_xhat =
+              lane_sum<T>(N, [&](int64_t j) { return gr[j] * w[j] * (xr[j] - mu) * rs; }) * inv_n;
+          T* dr = pdx + r * N;
+          for (int64_t j = 0; j < N; ++j) dr[j] = rs * (gr[j] * w[j] - mean_gw - (xr[j] - mu) * rs * mean_gw_xhat);
+        }
+      });
+    }
+    // The affine gradients are sums over rows: dweight += g * xhat, dbias += g. Each column is summed over the rows
+    // in order by one thread; big inputs split the columns.
+    if (pdw || pdb) {
+      parallel_for(N, std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(M, 1)), [&](int64_t j0, int64_t j1) {
+        for (int64_t r = 0; r < M; ++r) {
+          const T* gr = pg + r * N;
+          const T* xr = px + r * N;
+          const T mu = pm[r], rs = pr[r];
+          if (pdw) {
+            for (int64_t j = j0; j < j1; ++j) pdw[j] += gr[j] * (xr[j] - mu) * rs;
+          }
+          if (pdb) {
+            for (int64_t j = j0; j < j1; ++j) pdb[j] += gr[j];
+          }
+        }
+      });
     }
     return out;
   });

@@ -190,62 +190,92 @@ void check_nonempty(const Plan& p, const Tensor& x, const char* op) {
 constexpr int kLanes = 16;
 constexpr int64_t kBlock = 4096;
 
+// Folds one block of at most kBlock elements on kLanes lanes and joins the lanes.
+template <class A, class T, class Step, class Merge>
+A fold_block(const T* q, int64_t len, A init, Step step, Merge merge) {
+  A lane[kLanes];
+  for (int k = 0; k < kLanes; ++k) lane[k] = init;
+  int64_t i = 0;
+  for (; i + kLanes <= len; i += kLanes) {
+    // Keeps GCC from unrolling this loop into kLanes scalar statements before its loop vectoriser sees it (only
+    // the loop vectoriser turns a ?: such as max_nan into vector blends).
+#pragma GCC unroll 1
+    for (int k = 0; k < kLanes; ++k) lane[k] = step(lane[k], q[i + k]);
+  }
+  for (; i < len; ++i) lane[0] = step(lane[0], q[i]);
+  for (int w = kLanes / 2; w > 0; w /= 2) {
+    for (int k = 0; k < w; ++k) lane[k] = merge(lane[k], lane[k + w]);
+  }
+  return lane[0];
+}
+
 // Folds the contiguous row p[0..n) into one accumulator: step(acc, value) adds a value, merge(a, b) joins partials.
+// A long row folds its blocks on several threads, then joins the block results in order on this one: the same
+// operations in the same order as on one thread, so the result does not depend on the thread count.
 template <class A, class T, class Step, class Merge>
 A fold_row(const T* p, int64_t n, A init, Step step, Merge merge) {
+  const int64_t blocks = (n + kBlock - 1) / kBlock;
+  std::vector<A> partial(static_cast<size_t>(blocks > 1 ? blocks : 0));
+  if (blocks > 1) {
+    parallel_for(blocks, std::max<int64_t>(1, kParallelGrain / kBlock), [&](int64_t begin, int64_t end) {
+      for (int64_t b = begin; b < end; ++b) {
+        partial[b] = fold_block(p + b * kBlock, std::min(kBlock, n - b * kBlock), init, step, merge);
+      }
+    });
+  }
   A total = init;
-  for (int64_t b0 = 0; b0 < n; b0 += kBlock) {
-    const int64_t len = std::min(kBlock, n - b0);
-    const T* q = p + b0;
-    A lane[kLanes];
-    for (int k = 0; k < kLanes; ++k) lane[k] = init;
-    int64_t i = 0;
-    for (; i + kLanes <= len; i += kLanes) {
-      // Keeps GCC from unrolling this loop into kLanes scalar statements before its loop vectoriser sees it (only
-      // the loop vectoriser turns a ?: such as max_nan into vector blends).
-#pragma GCC unroll 1
-      for (int k = 0; k < kLanes; ++k) lane[k] = step(lane[k], q[i + k]);
-    }
-    for (; i < len; ++i) lane[0] = step(lane[0], q[i]);
-    for (int w = kLanes / 2; w > 0; w /= 2) {
-      for (int k = 0; k < w; ++k) lane[k] = merge(lane[k], lane[k + w]);
-    }
-    total = merge(total, lane[0]);
+  for (int64_t b = 0; b < blocks; ++b) {
+    total = merge(total, blocks > 1 ? partial[b] : fold_block(p, n, init, step, merge));
   }
   return total;
 }
 
 // out[o * inner + j] = the fold of g[o, 0..n, j]. step(acc, value, k) adds a value to the accumulator of output k
 // (so a second pass can look up a per-output shift such as the mean); merge(a, b) joins two partial accumulators.
+// Big grids split their outputs across threads (each output is folded whole, by one thread, in the usual order).
 template <class A, class T, class Step, class Merge>
 std::vector<A> fold_grid(const Grid& g, A init, Step step, Merge merge) {
   std::vector<A> out(static_cast<size_t>(g.outer * g.inner), init);
   const T* x = g.data.data<T>();
   const int64_t n = g.n, inner = g.inner;
   if (inner == 1) {
-    for (int64_t o = 0; o < g.outer; ++o) {
-      out[o] = fold_row(x + o * n, n, init, [&](A a, T v) { return step(a, v, o); }, merge);
-    }
+    parallel_for(g.outer, std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(n, 1)), [&](int64_t b, int64_t e) {
+      for (int64_t o = b; o < e; ++o) {
+        out[o] = fold_row(x + o * n, n, init, [&](A a, T v) { return step(a, v, o); }, merge);
+      }
+    });
     return out;
   }
-  // inner > 1: add whole rows into a row of accumulators. Long reductions fill a block row first and merge it in.
-  std::vector<A> block(n > kBlock ? inner : 0);
-  for (int64_t o = 0; o < g.outer; ++o) {
+  // inner > 1: add whole rows into a row of accumulators, for the outputs o, columns [j0, j1). Long reductions fill
+  // a block row first and merge it in.
+  auto fold_columns = [&](int64_t o, int64_t j0, int64_t j1) {
     A* acc = out.data() + o * inner;
     const T* base = x + o * n * inner;
     const int64_t k0 = o * inner;
+    std::vector<A> block(n > kBlock ? inner : 0);
     for (int64_t b0 = 0; b0 < n; b0 += kBlock) {
       A* part = block.empty() ? acc : block.data();
-      if (part != acc) std::fill(block.begin(), block.end(), init);
+      if (part != acc) std::fill(block.begin() + j0, block.begin() + j1, init);
       const int64_t end = std::min(n, b0 + kBlock);
       for (int64_t i = b0; i < end; ++i) {
         const T* row = base + i * inner;
-        for (int64_t j = 0; j < inner; ++j) part[j] = step(part[j], row[j], k0 + j);
+        for (int64_t j = j0; j < j1; ++j) part[j] = step(part[j], row[j], k0 + j);
       }
       if (part != acc) {
-        for (int64_t j = 0; j < inner; ++j) acc[j] = merge(acc[j], part[j]);
+        for (int64_t j = j0; j < j1; ++j) acc[j] = merge(acc[j], part[j]);
       }
     }
+  };
+  const int64_t per_output = std::max<int64_t>(n, 1);
+  if (g.outer > 1) {
+    parallel_for(g.outer, std::max<int64_t>(1, kParallelGrain / (per_output * inner)), [&](int64_t b, int64_t e) {
+      for (int64_t o = b; o < e; ++o) fold_columns(o, 0, inner);
+    });
+  } else {
+    // One output row (e.g. a bias gradient: [tokens, features] summed over tokens): split its columns instead.
+    parallel_for(inner, std::max<int64_t>(1, kParallelGrain / per_output), [&](int64_t b, int64_t e) {
+      fold_columns(0, b, e);
+    });
   }
   return out;
 }

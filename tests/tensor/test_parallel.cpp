@@ -203,22 +203,46 @@ TEST_CASE("big broadcast, non-contiguous and in-place ops match the single-threa
   }
 }
 
-TEST_CASE("big softmax, log_softmax and layer_norm split their rows and match the single-threaded result") {
+TEST_CASE("big softmax, log_softmax and layer_norm (forward and backward) match the single-threaded result") {
   // 600 rows of 200: a grain is 163 rows (32768 / 200), so the rows split into three ranges of 200.
   Generator gen(7);
   Tensor x = randn({600, 200}, kFloat64, gen) * 3.0;
+  Tensor g = randn({600, 200}, kFloat64, gen), weight = randn({200}, kFloat64, gen);
   auto run = [&] {
     LayerNormForward ln = layer_norm_forward(x, {200}, Tensor(), Tensor());
-    return std::vector<Tensor>{softmax(x, -1), log_softmax(x, -1), ln.y, ln.mean, ln.rstd};
+    LayerNormBackward back = layer_norm_backward(g, x, ln.mean, ln.rstd, weight, {});
+    return std::vector<Tensor>{softmax(x, -1), log_softmax(x, -1), ln.y, ln.mean, ln.rstd,
+                               back.dx,        back.dweight,       back.dbias};
   };
   std::vector<Tensor> threaded = threaded_equals_serial(run);
-  // Independent of the kernels' own arithmetic: every softmax row sums to 1, every normalised row has mean 0.
+  // Independent of the kernels' own arithmetic: every softmax row sums to 1, every normalised row has mean 0, and
+  // dbias is the column sum of g.
   std::vector<double> row_sums = sum(threaded[0], {1}).tolist(), ln_means = mean(threaded[2], {1}).tolist();
+  CHECK(allclose(threaded[7], sum(g, {0}), 1e-12, 1e-12));
   for (size_t r = 0; r < row_sums.size(); ++r) {
     INFO("row " << r);
     REQUIRE(std::abs(row_sums[r] - 1.0) < 1e-12);
     REQUIRE(std::abs(ln_means[r]) < 1e-12);
   }
+}
+
+TEST_CASE("big reductions give the same bits on any thread count") {
+  // [300, 1000]: sums over dim 0 split the 1000 columns, sums over dim 1 split the rows, a full sum splits the
+  // 300,000 elements into blocks whose results are joined in order.
+  Generator gen(11);
+  Tensor x = randn({300, 1000}, kFloat32, gen);
+  Tensor y = randn({300, 1000}, kFloat64, gen);
+  std::vector<Tensor> threaded = threaded_equals_serial([&] {
+    return std::vector<Tensor>{sum(x),          sum(x, {0}),   sum(x, {1}),     mean(y, {0}),    var(y, {1}),
+                               amax(x, {0}),    amin(y),       sum(y.t(), {1}), logsumexp(x, {1}), norm(y)};
+  });
+  // Independent values: the sum of 0..n-1 is n(n-1)/2, exactly representable here.
+  const int64_t n = 1 << 20;
+  ThreadsGuard four(4);
+  CHECK(sum(arange(0, static_cast<double>(n), 1, kFloat64)).item() == static_cast<double>(n) * (n - 1) / 2);
+  Tensor ones_col = ones({4000, 300}, kFloat64);
+  std::vector<double> col_sums = sum(ones_col, {0}).tolist();
+  for (double v : col_sums) REQUIRE(v == 4000.0);
 }
 
 }  // TEST_SUITE
