@@ -6,7 +6,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake pkg-config
-  libopenblas-dev libfmt-dev xtl-dev doctest-dev nlohmann-json3-dev  # the library
+  libopenblas-openmp-dev libfmt-dev xtl-dev doctest-dev nlohmann-json3-dev  # the library (OpenBLAS: OpenMP build)
   clang libclang-rt-14-dev                                             # the checkpoint reader's fuzz target
   python3-numpy                                                        # a test reads checkpoints back with NumPy
   graphviz                                                             # renders the autograd graph example to SVG

@@ -1,138 +1,34 @@
-// The thread pool behind parallel_for (parallel.h).
+// parallel_for's threads (parallel.h): OpenMP's, shared with OpenBLAS.
 //
-// One pool of worker threads, made on first use and never destroyed (threads still asleep at exit simply end with the
-// process). A job is "run body on ranges 0..R-1 of [0, n)". The caller posts it, wakes the workers, and then claims
-// ranges just like a worker does, so with 2 threads the caller and one worker each take half. Workers sleep on a
-// condition variable between jobs, after checking for a new one for a few tens of microseconds: long spinning would
-// steal a core from OpenBLAS, whose own threads run the matrix products in between our kernels.
+// glimpse links the OpenMP build of OpenBLAS (Debian's libopenblas-openmp-dev), so a matrix product and an
+// elementwise kernel run on the same team of OpenMP threads. That matters on a small machine: two separate pools
+// (OpenBLAS's pthreads and one of our own) measured as three busy threads on two cores, because the BLAS workers keep
+// spinning for a while after each product and our kernels only got half of the core they spun on. With one team,
+// the thread that just finished its share of a GEMM is the one that picks up the next kernel.
+//
+// A job is "run body on ranges 0..R-1 of [0, n)": one parallel region of R threads, thread r taking range r.
 #include "tensor/parallel.h"
+
+#include <omp.h>
 
 #include <algorithm>
 #include <atomic>
-#include <condition_variable>
 #include <cstdlib>
 #include <exception>
-#include <mutex>
-#include <thread>
-#include <vector>
 
 #include "tensor/error.h"
 
 namespace glimpse {
 namespace {
 
-// True on the pool's workers, and on a caller while it runs a job: a parallel_for nested inside runs serially.
-thread_local bool t_in_parallel = false;
+std::atomic<int> g_num_threads{0};  // 0: not decided yet
 
 int default_threads() {
   if (const char* env = std::getenv("GLIMPSE_NUM_THREADS")) {
     int n = std::atoi(env);
     if (n >= 1) return n;
   }
-  return std::max(1u, std::thread::hardware_concurrency());
-}
-
-std::atomic<int> g_num_threads{0};  // 0: not decided yet
-
-// How long an idle worker keeps checking for a new job before it sleeps (about 30 µs of pause instructions).
-constexpr int kSpinChecks = 2000;
-
-// Tells the CPU this is a spin-wait loop (cheaper for the other hyper-thread, no memory-order penalty on exit).
-inline void pause() {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#endif
-}
-
-class Pool {
- public:
-  // Runs the job and returns when every range is done.
-  void run(int64_t n, int ranges, void (*body)(void*, int64_t, int64_t), void* ctx) {
-    std::lock_guard<std::mutex> one_job_at_a_time(run_mu_);
-    grow(ranges - 1);
-    std::unique_lock<std::mutex> lock(mu_);
-    job_ = {body, ctx, n, ranges};
-    next_ = 0;
-    pending_ = ranges;
-    error_ = nullptr;
-    generation_.fetch_add(1, std::memory_order_release);
-    wake_.notify_all();
-    t_in_parallel = true;
-    work(lock);
-    t_in_parallel = false;
-    done_.wait(lock, [&] { return pending_ == 0; });
-    std::exception_ptr error = error_;
-    lock.unlock();
-    if (error) std::rethrow_exception(error);
-  }
-
- private:
-  struct Job {
-    void (*body)(void*, int64_t, int64_t) = nullptr;
-    void* ctx = nullptr;
-    int64_t n = 0;
-    int ranges = 0;
-  };
-
-  // Makes sure at least `count` workers exist (called with run_mu_ held).
-  void grow(int count) {
-    while (static_cast<int>(workers_.size()) < count) {
-      workers_.emplace_back([this] { worker(); });
-      workers_.back().detach();
-    }
-  }
-
-  void worker() {
-    t_in_parallel = true;
-    std::unique_lock<std::mutex> lock(mu_);
-    uint64_t seen = 0;  // a stale wake-up is harmless: work() finds no range left
-    while (true) {
-      // Before sleeping, watch for the next job for a few tens of microseconds: in a big model one kernel follows
-      // another, and a worker found awake starts at once instead of after the operating system wakes it.
-      lock.unlock();
-      for (int i = 0; i < kSpinChecks && generation_.load(std::memory_order_acquire) == seen; ++i) pause();
-      lock.lock();
-      wake_.wait(lock, [&] { return generation_.load(std::memory_order_relaxed) != seen; });
-      seen = generation_.load(std::memory_order_relaxed);
-      work(lock);
-    }
-  }
-
-  // Claims and runs ranges of the current job until none are left. Called with mu_ held; unlocks while running.
-  void work(std::unique_lock<std::mutex>& lock) {
-    while (next_ < job_.ranges) {
-      const int r = next_++;
-      const Job job = job_;
-      lock.unlock();
-      // Range r of R: [n * r / R, n * (r + 1) / R), so the ranges differ in length by at most one element.
-      const int64_t begin = job.n * r / job.ranges, end = job.n * (r + 1) / job.ranges;
-      std::exception_ptr error;
-      try {
-        job.body(job.ctx, begin, end);
-      } catch (...) {
-        error = std::current_exception();
-      }
-      lock.lock();
-      if (error && !error_) error_ = error;
-      if (--pending_ == 0) done_.notify_all();
-    }
-  }
-
-  std::mutex run_mu_;  // held by the caller for a whole job: several user threads may call parallel_for at once
-  std::vector<std::thread> workers_;
-
-  std::mutex mu_;  // guards everything below
-  std::condition_variable wake_, done_;
-  std::atomic<uint64_t> generation_{0};  // bumped (under mu_) for every job; a worker runs when it sees a new value
-  Job job_;
-  int next_ = 0;             // the next range to claim
-  int pending_ = 0;          // ranges not finished yet
-  std::exception_ptr error_;
-};
-
-Pool& pool() {
-  static Pool* p = new Pool();  // never destroyed: workers may still be waiting on its mutex at exit
-  return *p;
+  return std::max(1, omp_get_max_threads());  // one per core, or OMP_NUM_THREADS when it is set
 }
 
 }  // namespace
@@ -153,11 +49,25 @@ void set_num_threads(int n) {
 
 namespace detail {
 void run_ranges(int64_t n, int ranges, void (*body)(void*, int64_t, int64_t), void* ctx) {
-  if (t_in_parallel) {
+  if (omp_in_parallel()) {  // already inside a parallel region (a kernel called from a kernel): stay on this thread
     body(ctx, 0, n);
     return;
   }
-  pool().run(n, ranges, body, ctx);
+  // An exception must not leave an OpenMP region: each thread catches its own, the first one is rethrown here.
+  std::exception_ptr error;
+#pragma omp parallel num_threads(ranges)
+  {
+    // Range r of R: [n * r / R, n * (r + 1) / R), so the ranges differ in length by at most one element. R is the
+    // team's real size, which OpenMP may make smaller than asked; the ranges still cover [0, n).
+    const int r = omp_get_thread_num(), count = omp_get_num_threads();
+    try {
+      body(ctx, n * r / count, n * (r + 1) / count);
+    } catch (...) {
+#pragma omp critical(glimpse_parallel_error)
+      if (!error) error = std::current_exception();
+    }
+  }
+  if (error) std::rethrow_exception(error);
 }
 }  // namespace detail
 

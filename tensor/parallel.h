@@ -7,9 +7,8 @@
 // only pays off when each range has tens of thousands of elements to do. Small models therefore never pay for
 // threads; big elementwise kernels (a [768, 512] activation, a 1M-element add) use every core.
 //
-// The threads come from one pool made on first use (parallel.cpp keeps them asleep between jobs, so they never compete
-// with OpenBLAS's threads for the cores). The calling thread takes the first range itself. A parallel_for started
-// from inside another one runs serially. Kernels do their argument checks before calling parallel_for; if a body
+// The threads are OpenMP's, the same team OpenBLAS runs its matrix products on (parallel.cpp says why that matters).
+// The calling thread takes the first range itself. A parallel_for started from inside another one runs serially. Kernels do their argument checks before calling parallel_for; if a body
 // throws anyway, the first exception is rethrown on the calling thread after all ranges finish.
 #pragma once
 
@@ -19,7 +18,8 @@
 namespace glimpse {
 
 // How many threads parallel_for uses (the calling thread included). Default: the hardware's thread count, or the
-// environment variable GLIMPSE_NUM_THREADS when it is set. Like torch.set_num_threads, it does not affect OpenBLAS.
+// environment variable GLIMPSE_NUM_THREADS (or else OMP_NUM_THREADS) when it is set. Like torch.set_num_threads, it
+// does not change how many threads OpenBLAS uses (OMP_NUM_THREADS does, for both).
 int get_num_threads();
 void set_num_threads(int n);
 
