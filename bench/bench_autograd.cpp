@@ -4,7 +4,7 @@
 //      -> sum of squares, then backward and zeroing the gradients;
 //   3. one forward + backward of a GPT-sized transformer MLP block on 512 tokens: x [512, 384] -> x + Linear(1536, 384)
 //      (gelu(Linear(384, 1536)(x))) -> layer_norm -> mean of squares. This one is dominated by GEMMs and by big
-//      elementwise kernels, so it shows the thread pool working beside OpenBLAS.
+//      elementwise kernels, so it shows our kernels and OpenBLAS sharing the cores.
 // Prints the median over repeats, in µs. bench/bench_autograd_torch.py runs the same workloads in PyTorch.
 #include <algorithm>
 #include <chrono>
