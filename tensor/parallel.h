@@ -8,7 +8,8 @@
 // threads; big elementwise kernels (a [768, 512] activation, a 1M-element add) use every core.
 //
 // The threads are OpenMP's, the same team OpenBLAS runs its matrix products on (parallel.cpp says why that matters).
-// The calling thread takes the first range itself. A parallel_for started from inside another one runs serially. Kernels do their argument checks before calling parallel_for; if a body
+// The calling thread takes the first range itself. A parallel_for started from inside another one (or from inside any
+// OpenMP parallel region) runs serially. Kernels do their argument checks before calling parallel_for; if a body
 // throws anyway, the first exception is rethrown on the calling thread after all ranges finish.
 #pragma once
 
