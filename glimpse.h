@@ -6,6 +6,7 @@
 #include "tensor/error.h"
 #include "tensor/indexing.h"
 #include "tensor/matmul.h"
+#include "tensor/parallel.h"
 #include "tensor/print.h"
 #include "tensor/random.h"
 #include "tensor/reduce.h"

@@ -3,6 +3,8 @@
 
 #include <cmath>
 
+#include "tensor/parallel.h"
+
 namespace glimpse::optim {
 namespace {
 
@@ -24,22 +26,25 @@ void adam_step(T* p, const T* grad, T* m, T* v, T* vmax, int64_t n, const AdamOp
   const T b1 = T(o.beta1), b2 = T(o.beta2), one_b1 = T(1.0 - o.beta1), one_b2 = T(1.0 - o.beta2);
   const T wd = T(s.weight_decay), eps = T(o.eps), step_size = T(s.step_size), bc2 = T(s.bias_correction2_sqrt);
   const T shrink = T(1.0 - s.lr * s.weight_decay);
-  for (int64_t i = 0; i < n; ++i) {
-    T g = o.maximize ? -grad[i] : grad[i];
-    if (decoupled) {
-      p[i] *= shrink;
-    } else if (s.weight_decay != 0.0) {
-      g += wd * p[i];
+  // Every element updates on its own, so big parameters split across threads (same result on any thread count).
+  parallel_for(n, kParallelGrain, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      T g = o.maximize ? -grad[i] : grad[i];
+      if (decoupled) {
+        p[i] *= shrink;
+      } else if (s.weight_decay != 0.0) {
+        g += wd * p[i];
+      }
+      m[i] = b1 * m[i] + one_b1 * g;
+      v[i] = b2 * v[i] + one_b2 * g * g;
+      T second = v[i];
+      if (vmax != nullptr) {
+        vmax[i] = std::max(vmax[i], v[i]);
+        second = vmax[i];
+      }
+      p[i] -= step_size * m[i] / (std::sqrt(second) / bc2 + eps);
     }
-    m[i] = b1 * m[i] + one_b1 * g;
-    v[i] = b2 * v[i] + one_b2 * g * g;
-    T second = v[i];
-    if (vmax != nullptr) {
-      vmax[i] = std::max(vmax[i], v[i]);
-      second = vmax[i];
-    }
-    p[i] -= step_size * m[i] / (std::sqrt(second) / bc2 + eps);
-  }
+  });
 }
 
 std::vector<ParamGroup> one_group(std::vector<Variable> params) { return {ParamGroup{.params = std::move(params)}}; }

@@ -1,6 +1,8 @@
 // SGD: one fused pass over each parameter (see sgd.h for the update).
 #include "optim/sgd.h"
 
+#include "tensor/parallel.h"
+
 namespace glimpse::optim {
 namespace {
 
@@ -15,15 +17,18 @@ void validate(const SGDOptions& o) {
 template <class T>
 void sgd_step(T* p, const T* g, T* buf, int64_t n, bool first, const SGDOptions& o, double lr, double wd) {
   const T mom = T(o.momentum), damp = T(1.0 - o.dampening), decay = T(wd), rate = T(lr);
-  for (int64_t i = 0; i < n; ++i) {
-    T d = o.maximize ? -g[i] : g[i];
-    if (wd != 0.0) d += decay * p[i];
-    if (o.momentum != 0.0) {
-      buf[i] = first ? d : mom * buf[i] + damp * d;
-      d = o.nesterov ? d + mom * buf[i] : buf[i];
+  // Every element updates on its own, so big parameters split across threads (same result on any thread count).
+  parallel_for(n, kParallelGrain, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      T d = o.maximize ? -g[i] : g[i];
+      if (wd != 0.0) d += decay * p[i];
+      if (o.momentum != 0.0) {
+        buf[i] = first ? d : mom * buf[i] + damp * d;
+        d = o.nesterov ? d + mom * buf[i] : buf[i];
+      }
+      p[i] -= rate * d;
     }
-    p[i] -= rate * d;
-  }
+  });
 }
 
 std::vector<ParamGroup> one_group(std::vector<Variable> params) { return {ParamGroup{.params = std::move(params)}}; }

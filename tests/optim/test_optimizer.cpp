@@ -3,7 +3,10 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <memory>
+#include <utility>
+#include <vector>
 
 #include <unistd.h>
 
@@ -174,5 +177,49 @@ TEST_SUITE("optimizer") {
     extra.add("state.7.exp_avg", zeros({2}, kFloat64));
     optim::Adam again({w}, {.lr = 0.1});
     CHECK_THROWS_WITH_AS(again.load_state_dict(extra), doctest::Contains("unexpected"), Error);
+  }
+}
+
+// Steps on parameters big enough to be split across threads (tensor/parallel.h): the update is elementwise, so a big
+// parameter must give the same bits on 1 or 4 threads, and its first elements the same bits as a small parameter
+// holding just those elements (which is updated on one thread).
+TEST_SUITE("optimizer") {
+  TEST_CASE("a big parameter steps element by element, the same on any thread count") {
+    const int64_t n = 200'000, small = 1000;
+    Generator gen(3);
+    const Tensor w0 = randn({n}, kFloat32, gen), g = randn({n}, kFloat32, gen);
+    using Make = std::function<std::unique_ptr<optim::Optimizer>(std::vector<Variable>)>;
+    auto run = [&](int64_t size, int threads, const Make& make) {
+      const int saved = get_num_threads();
+      set_num_threads(threads);
+      Variable w(w0.narrow(0, 0, size).clone(), true);
+      std::unique_ptr<optim::Optimizer> opt = make({w});
+      for (int step = 0; step < 3; ++step) {
+        w.set_grad(g.narrow(0, 0, size).clone() * static_cast<double>(step + 1));
+        opt->step();
+      }
+      set_num_threads(saved);
+      return w.data().clone();
+    };
+    const std::vector<std::pair<const char*, Make>> optimizers = {
+        {"Adam amsgrad + L2", [](std::vector<Variable> p) -> std::unique_ptr<optim::Optimizer> {
+           return std::make_unique<optim::Adam>(std::move(p), optim::AdamOptions{.lr = 0.01, .weight_decay = 0.1,
+                                                                                  .amsgrad = true});
+         }},
+        {"AdamW", [](std::vector<Variable> p) -> std::unique_ptr<optim::Optimizer> {
+           return std::make_unique<optim::AdamW>(std::move(p), optim::AdamWOptions{.lr = 0.01});
+         }},
+        {"SGD nesterov + L2", [](std::vector<Variable> p) -> std::unique_ptr<optim::Optimizer> {
+           return std::make_unique<optim::SGD>(
+               std::move(p), optim::SGDOptions{.lr = 0.1, .momentum = 0.9, .weight_decay = 0.01, .nesterov = true});
+         }},
+    };
+    for (const auto& [name, make] : optimizers) {
+      INFO(name);
+      const Tensor threaded = run(n, 4, make), serial = run(n, 1, make), alone = run(small, 1, make);
+      CHECK(equal(threaded, serial));
+      CHECK(equal(threaded.narrow(0, 0, small), alone));
+      CHECK_FALSE(equal(threaded, w0));  // the steps did change the parameter
+    }
   }
 }
