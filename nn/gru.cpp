@@ -8,7 +8,6 @@
 #include "autograd/ops_elementwise.h"
 #include "autograd/ops_matmul.h"
 #include "autograd/ops_shape.h"
-#include "nn/init.h"
 #include "tensor/elementwise.h"
 #include "tensor/matmul.h"
 

@@ -15,7 +15,6 @@
 #include "autograd/ops_elementwise.h"
 #include "autograd/ops_matmul.h"
 #include "autograd/ops_shape.h"
-#include "nn/init.h"
 #include "tensor/matmul.h"
 
 namespace glimpse::nn {
@@ -117,32 +116,20 @@ Variable lstm_recurrence(const Variable& xg, const Variable& w_hh, const Variabl
   return record("lstm", out, {xg, w_hh, h0, c0}, std::move(backward));
 }
 
-// U(-1/√H, 1/√H), PyTorch's initialisation of every recurrent weight and bias.
-Variable recurrent_parameter(Variable p, int64_t hidden_size) {
-  const double bound = hidden_size > 0 ? 1.0 / std::sqrt(static_cast<double>(hidden_size)) : 0.0;
-  init::uniform_(p, -bound, bound);
-  return p;
-}
-
-void check_sizes(const char* op, int64_t input_size, int64_t hidden_size) {
-  check(input_size >= 0, "{}: input_size must be >= 0, got {}", op, input_size);
-  check(hidden_size > 0, "{}: hidden_size must be > 0, got {}", op, hidden_size);
-}
-
 }  // namespace
 
 // ---- LSTMCell
 
 LSTMCell::LSTMCell(int64_t input_size, int64_t hidden_size, bool bias)
     : Module("LSTMCell"), input_size(input_size), hidden_size(hidden_size) {
-  check_sizes("LSTMCell", input_size, hidden_size);
+  check_recurrent_sizes("LSTMCell", input_size, hidden_size);
   const int64_t H = hidden_size;
   // Registration order is PyTorch's, so state_dict() lists the same names in the same order.
-  weight_ih = recurrent_parameter(register_parameter("weight_ih", empty({4 * H, input_size})), H);
-  weight_hh = recurrent_parameter(register_parameter("weight_hh", empty({4 * H, H})), H);
+  weight_ih = recurrent_uniform_(register_parameter("weight_ih", empty({4 * H, input_size})), H);
+  weight_hh = recurrent_uniform_(register_parameter("weight_hh", empty({4 * H, H})), H);
   if (bias) {
-    bias_ih = recurrent_parameter(register_parameter("bias_ih", empty({4 * H})), H);
-    bias_hh = recurrent_parameter(register_parameter("bias_hh", empty({4 * H})), H);
+    bias_ih = recurrent_uniform_(register_parameter("bias_ih", empty({4 * H})), H);
+    bias_hh = recurrent_uniform_(register_parameter("bias_hh", empty({4 * H})), H);
   }
 }
 

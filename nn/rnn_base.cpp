@@ -9,22 +9,28 @@
 
 namespace glimpse::nn {
 
+Variable recurrent_uniform_(Variable p, int64_t hidden_size) {
+  const double bound = hidden_size > 0 ? 1.0 / std::sqrt(static_cast<double>(hidden_size)) : 0.0;
+  init::uniform_(p, -bound, bound);
+  return p;
+}
+
+void check_recurrent_sizes(const char* op, int64_t input_size, int64_t hidden_size) {
+  check(input_size >= 0, "{}: input_size must be >= 0, got {}", op, input_size);
+  check(hidden_size > 0, "{}: hidden_size must be > 0, got {}", op, hidden_size);
+}
+
 RNNBase::RNNBase(const std::string& type_name, int64_t gates, int64_t input_size, int64_t hidden_size,
                  const RNNOptions& options)
     : Module(type_name), input_size(input_size), hidden_size(hidden_size), options(options) {
   const char* op = type_name.c_str();
-  check(input_size >= 0, "{}: input_size must be >= 0, got {}", op, input_size);
-  check(hidden_size > 0, "{}: hidden_size must be > 0, got {}", op, hidden_size);
+  check_recurrent_sizes(op, input_size, hidden_size);
   check(options.num_layers >= 1, "{}: num_layers must be >= 1, got {}", op, options.num_layers);
   check(options.dropout >= 0.0 && options.dropout <= 1.0, "{}: dropout must be between 0 and 1, got {}", op,
         options.dropout);
   const int64_t H = hidden_size, G = gates * hidden_size;
-  // U(-1/√H, 1/√H), PyTorch's initialisation of every recurrent weight and bias.
-  const double bound = 1.0 / std::sqrt(static_cast<double>(H));
   auto parameter = [&](const std::string& name, const Shape& shape) {
-    Variable p = register_parameter(name, empty(shape));
-    init::uniform_(p, -bound, bound);
-    return p;
+    return recurrent_uniform_(register_parameter(name, empty(shape)), H);
   };
   for (int64_t k = 0; k < options.num_layers; ++k) {
     const int64_t in = k == 0 ? input_size : H;

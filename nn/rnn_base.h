@@ -11,6 +11,11 @@
 
 namespace glimpse::nn {
 
+// U(-1/√H, 1/√H) in place, PyTorch's initialisation of every recurrent weight and bias (LSTM, GRU, LSTMCell).
+Variable recurrent_uniform_(Variable p, int64_t hidden_size);
+// The size checks every recurrent module makes, naming it: "LSTM: hidden_size must be > 0, got 0".
+void check_recurrent_sizes(const char* op, int64_t input_size, int64_t hidden_size);
+
 struct RNNOptions {
   int64_t num_layers = 1;    // stacked layers: layer k reads the output sequence of layer k-1
   bool bias = true;

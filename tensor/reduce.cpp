@@ -210,23 +210,25 @@ A fold_block(const T* q, int64_t len, A init, Step step, Merge merge) {
 }
 
 // Folds the contiguous row p[0..n) into one accumulator: step(acc, value) adds a value, merge(a, b) joins partials.
-// A long row folds its blocks on several threads, then joins the block results in order on this one: the same
-// operations in the same order as on one thread, so the result does not depend on the thread count.
+// The row is folded in blocks of kBlock, joined in order. A row long enough to split folds its blocks on several
+// threads first, then joins them in the same order here: the same operations in the same order as on one thread, so
+// the result does not depend on the thread count.
 template <class A, class T, class Step, class Merge>
 A fold_row(const T* p, int64_t n, A init, Step step, Merge merge) {
   const int64_t blocks = (n + kBlock - 1) / kBlock;
-  std::vector<A> partial(static_cast<size_t>(blocks > 1 ? blocks : 0));
-  if (blocks > 1) {
-    parallel_for(blocks, std::max<int64_t>(1, kParallelGrain / kBlock), [&](int64_t begin, int64_t end) {
-      for (int64_t b = begin; b < end; ++b) {
-        partial[b] = fold_block(p + b * kBlock, std::min(kBlock, n - b * kBlock), init, step, merge);
-      }
-    });
-  }
+  auto block = [&](int64_t b) {
+    return fold_block(p + b * kBlock, std::min(kBlock, n - b * kBlock), init, step, merge);
+  };
   A total = init;
-  for (int64_t b = 0; b < blocks; ++b) {
-    total = merge(total, blocks > 1 ? partial[b] : fold_block(p, n, init, step, merge));
+  if (n < 2 * kParallelGrain) {  // too short to be worth a thread: no scratch, no parallel_for
+    for (int64_t b = 0; b < blocks; ++b) total = merge(total, block(b));
+    return total;
   }
+  std::vector<A> partial(static_cast<size_t>(blocks));
+  parallel_for(blocks, std::max<int64_t>(1, kParallelGrain / kBlock), [&](int64_t begin, int64_t end) {
+    for (int64_t b = begin; b < end; ++b) partial[b] = block(b);
+  });
+  for (const A& a : partial) total = merge(total, a);
   return total;
 }
 
@@ -246,16 +248,15 @@ std::vector<A> fold_grid(const Grid& g, A init, Step step, Merge merge) {
     });
     return out;
   }
-  // inner > 1: add whole rows into a row of accumulators, for the outputs o, columns [j0, j1). Long reductions fill
-  // a block row first and merge it in.
-  auto fold_columns = [&](int64_t o, int64_t j0, int64_t j1) {
+  // inner > 1: add whole rows into a row of accumulators, for the output row o, columns [j0, j1). Long reductions
+  // fill a block row (`scratch`, one per thread: inner accumulators, or none when n <= kBlock) and merge it in.
+  auto fold_columns = [&](int64_t o, int64_t j0, int64_t j1, std::vector<A>& scratch) {
     A* acc = out.data() + o * inner;
     const T* base = x + o * n * inner;
     const int64_t k0 = o * inner;
-    std::vector<A> block(n > kBlock ? inner : 0);
     for (int64_t b0 = 0; b0 < n; b0 += kBlock) {
-      A* part = block.empty() ? acc : block.data();
-      if (part != acc) std::fill(block.begin() + j0, block.begin() + j1, init);
+      A* part = scratch.empty() ? acc : scratch.data();
+      if (part != acc) std::fill(scratch.begin() + j0, scratch.begin() + j1, init);
       const int64_t end = std::min(n, b0 + kBlock);
       for (int64_t i = b0; i < end; ++i) {
         const T* row = base + i * inner;
@@ -267,14 +268,17 @@ std::vector<A> fold_grid(const Grid& g, A init, Step step, Merge merge) {
     }
   };
   const int64_t per_output = std::max<int64_t>(n, 1);
+  const size_t scratch_size = n > kBlock ? static_cast<size_t>(inner) : 0;
   if (g.outer > 1) {
     parallel_for(g.outer, std::max<int64_t>(1, kParallelGrain / (per_output * inner)), [&](int64_t b, int64_t e) {
-      for (int64_t o = b; o < e; ++o) fold_columns(o, 0, inner);
+      std::vector<A> scratch(scratch_size);
+      for (int64_t o = b; o < e; ++o) fold_columns(o, 0, inner, scratch);
     });
   } else {
     // One output row (e.g. a bias gradient: [tokens, features] summed over tokens): split its columns instead.
     parallel_for(inner, std::max<int64_t>(1, kParallelGrain / per_output), [&](int64_t b, int64_t e) {
-      fold_columns(0, b, e);
+      std::vector<A> scratch(scratch_size);
+      fold_columns(0, b, e, scratch);
     });
   }
   return out;
