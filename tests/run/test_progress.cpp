@@ -159,3 +159,19 @@ TEST_CASE("progress: a fast loop on a terminal is redrawn at most 10 times a sec
   CHECK(updates > 1000);
   std::fclose(f);
 }
+
+TEST_CASE("progress: a loop that turns slow after fast first steps still gets its lines") {
+  std::FILE* f = std::tmpfile();
+  REQUIRE(f != nullptr);
+  {
+    run::ProgressBar bar({.total = 1100, .stream = f, .plain_seconds = 0.05});
+    for (int i = 0; i < 1000; ++i) bar.update();  // fast
+    for (int i = 0; i < 100; ++i) {               // then 3 ms a step: 0.3 s, room for several lines
+      std::this_thread::sleep_for(std::chrono::milliseconds(3));
+      bar.update();
+    }
+  }
+  // Without a bounded stride the fast start would postpone the next clock read past the end: one line only.
+  CHECK(lines_of(f).size() >= 3);
+  std::fclose(f);
+}
