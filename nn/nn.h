@@ -6,6 +6,7 @@
 #include "nn/attention.h"
 #include "nn/dropout.h"
 #include "nn/embedding.h"
+#include "nn/gradcheck.h"
 #include "nn/gru.h"
 #include "nn/hard_attention.h"
 #include "nn/init.h"
