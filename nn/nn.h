@@ -18,4 +18,5 @@
 #include "nn/luong_attention.h"
 #include "nn/module.h"
 #include "nn/multihead_attention.h"
+#include "nn/rnn_equations.h"
 #include "nn/sequential.h"
