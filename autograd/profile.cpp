@@ -140,30 +140,33 @@ std::string TapeProfile::table(size_t max_rows) const {
   return out + totals_line(*this);
 }
 
-std::string TapeProfile::summary() const {
-  struct Row {
-    int64_t count = 0, kept = 0, flops = 0;
-    double fwd = 0, bwd = 0;
-  };
-  std::map<std::string, Row> by_name;
+std::vector<OpSummary> TapeProfile::by_op() const {
+  std::map<std::string, OpSummary> by_name;
   for (const ProfiledOp& op : ops) {
-    Row& r = by_name[op.name];
+    OpSummary& r = by_name[op.name];
+    r.name = op.name;
     ++r.count;
-    r.fwd += op.forward_us;
-    r.bwd += op.backward_us;
-    r.kept += op.kept_bytes;
-    if (op.flops > 0) r.flops += op.flops;
+    r.forward_us += op.forward_us;
+    r.backward_us += op.backward_us;
+    r.kept_bytes += op.kept_bytes;
+    if (op.flops >= 0) r.flops = std::max<int64_t>(r.flops, 0) + op.flops;
   }
-  std::vector<std::pair<std::string, Row>> rows(by_name.begin(), by_name.end());
-  std::stable_sort(rows.begin(), rows.end(),
-                   [](const auto& a, const auto& b) { return a.second.fwd + a.second.bwd > b.second.fwd + b.second.bwd; });
+  std::vector<OpSummary> rows;
+  for (auto& [name, r] : by_name) rows.push_back(std::move(r));
+  std::stable_sort(rows.begin(), rows.end(), [](const OpSummary& a, const OpSummary& b) {
+    return a.forward_us + a.backward_us > b.forward_us + b.backward_us;
+  });
+  return rows;
+}
+
+std::string TapeProfile::summary() const {
   const double total = forward_us + backward_us;
   std::string out = fmt::format("{:<16} {:>6} {:>11} {:>11} {:>7} {:>11} {:>10}\n", "op", "count", "fwd us", "bwd us",
                                 "time %", "kept", "FLOPs");
-  for (const auto& [name, r] : rows) {
-    out += fmt::format("{:<16} {:>6} {:>11.1f} {:>11.1f} {:>6.1f}% {:>11} {:>10}\n", name, r.count, r.fwd, r.bwd,
-                       total > 0 ? 100.0 * (r.fwd + r.bwd) / total : 0.0, bytes_text(r.kept),
-                       flops_text(r.flops > 0 ? r.flops : -1));
+  for (const OpSummary& r : by_op()) {
+    out += fmt::format("{:<16} {:>6} {:>11.1f} {:>11.1f} {:>6.1f}% {:>11} {:>10}\n", r.name, r.count, r.forward_us,
+                       r.backward_us, total > 0 ? 100.0 * (r.forward_us + r.backward_us) / total : 0.0,
+                       bytes_text(r.kept_bytes), flops_text(r.flops));
   }
   return out + totals_line(*this);
 }

@@ -44,6 +44,15 @@ struct ProfiledOp {
   int64_t flops = -1;        // -1: not counted
 };
 
+// The rows of one op name added up (TapeProfile::by_op).
+struct OpSummary {
+  std::string name;
+  int64_t count = 0;
+  double forward_us = 0, backward_us = 0;
+  int64_t kept_bytes = 0;
+  int64_t flops = -1;  // -1 when no row of this name has a count
+};
+
 struct TapeProfile {
   std::vector<ProfiledOp> ops;  // in recording order
   double forward_us = 0;        // sums over ops
@@ -54,7 +63,9 @@ struct TapeProfile {
 
   // One row per op (the first `max_rows`, all when 0), then the totals; times in µs, memory in KiB/MiB.
   std::string table(size_t max_rows = 0) const;
-  // The same, one row per op name (count, summed times, bytes and FLOPs), the most expensive first.
+  // One row per op name, the most time first (forward + backward).
+  std::vector<OpSummary> by_op() const;
+  // by_op() as a table, with each name's share of the time, then the totals.
   std::string summary() const;
 };
 

@@ -60,6 +60,14 @@ TEST_SUITE("autograd.profile") {
     CHECK(table.find("[10, 10]") != std::string::npos);
     CHECK(table.find("4 ops: forward") != std::string::npos);
     CHECK(p.summary().find("view") != std::string::npos);
+    // by_op adds up rows of one name: here every name occurs once, so it has the same numbers.
+    std::vector<OpSummary> by_op = p.by_op();
+    CHECK(by_op.size() == 4);
+    for (const OpSummary& r : by_op) {
+      CHECK(r.count == 1);
+      if (r.name == "view") CHECK(r.flops == -1);
+      if (r.name == "tanh") CHECK(r.kept_bytes == 400);
+    }
   }
 
   TEST_CASE("ops that record nothing are not rows; one profiler per thread; stop once") {
