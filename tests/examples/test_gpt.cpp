@@ -42,6 +42,9 @@ TEST_CASE("gpt: --smoke trains, the loss falls, the result line, figures and rep
   CHECK(std::stod(r.result.at("tokens_per_s")) > 0);
   CHECK(r.output.find("step 20: train loss") != std::string::npos);
   CHECK(std::filesystem::exists(dir / "ckpt.safetensors"));
+  const std::string log = svg_test::read_file(dir / "log.txt");
+  CHECK(log.find("iter 30: loss") != std::string::npos);  // every --log-interval (10) steps
+  CHECK(log.find("step 40: train loss") != std::string::npos);
   svg_test::check_svg_file(dir / "loss.svg");
   for (const char* f : {"layer0_head0.svg", "layer0_head1.svg", "layer1_head0.svg", "layer1_head1.svg"}) {
     svg_test::check_svg_file(dir / "attention" / f);
