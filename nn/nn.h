@@ -17,6 +17,7 @@
 #include "nn/lstm.h"
 #include "nn/luong_attention.h"
 #include "nn/module.h"
+#include "nn/module_list.h"
 #include "nn/multihead_attention.h"
 #include "nn/rnn_equations.h"
 #include "nn/sequential.h"
