@@ -43,11 +43,11 @@ std::string bar_panels(const std::vector<BarPanel>& panels, const BarPanelsOptio
   const double ly = title_h + 4;
   if (any_marked) {
     svg.rect(lx, ly, 12, 12, kGreen, "none", 0.55);
-    svg.text(lx + 18, ly + 6, o.marked_name, {.size = 12, .baseline = "middle"});
+    svg.text(lx + 18, ly + 7.5, o.marked_name, {.size = 12, .baseline = "middle"});
     lx += 18 + text_width(o.marked_name, 12) + 22;
   }
   svg.rect(lx, ly, 12, 12, kOrange);
-  svg.text(lx + 18, ly + 6, o.values_name, {.size = 12, .baseline = "middle"});
+  svg.text(lx + 18, ly + 7.5, o.values_name, {.size = 12, .baseline = "middle"});
 
   const std::vector<double> ticks = nice_ticks(0, y_max, 4);
   const double step = ticks.size() > 1 ? ticks[1] - ticks[0] : y_max;
