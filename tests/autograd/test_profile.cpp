@@ -70,7 +70,7 @@ TEST_SUITE("autograd.profile") {
     }
   }
 
-  TEST_CASE("ops that record nothing are not rows; one profiler per thread; stop once") {
+  TEST_CASE("ops that record nothing are not rows, one profiler per thread, stop once") {
     TapeProfiler profiler;
     Variable c = tanh(Variable(randn({3})));  // no input requires grad: nothing recorded
     CHECK_THROWS_AS(TapeProfiler(), Error);
