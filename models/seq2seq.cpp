@@ -115,10 +115,11 @@ Variable Seq2Seq::embed_gates(const Tensor& ids) const {
 
 // input_gates: [B, 4Hd] -> features [B, Hd + De] (or [B, Hd]), weights [B, S], state
 Seq2Seq::StepFeatures Seq2Seq::advance(const Variable& input_gates, const DecoderState& state, const Encoded& enc,
-                                       int64_t t) const {
+                                       int64_t t, const Variable& w_context) const {
   Variable gates = input_gates;
-  // Input feeding: the previous context enters the cell beside the embedding (its columns of W_ih).
-  if (has_attention()) gates = gates + matmul(state.context, cell.weight_ih.narrow(1, options.emb, decoder_hidden).t());
+  // Input feeding: the previous context enters the cell beside the embedding (its columns of W_ih, taken once per
+  // batch by the caller: a view taken every step would send a full-size gradient of W_ih back every step).
+  if (has_attention()) gates = gates + matmul(state.context, w_context.defined() ? w_context : context_weight());
   auto [h, c] = nn::lstm_cell(gates, cell.weight_hh, state.lstm);  // [B, Hd] each
   if (!has_attention()) return {h, Variable(), {{h, c}, Variable()}};
   nn::AttentionOutput a;
@@ -132,6 +133,9 @@ Seq2Seq::StepFeatures Seq2Seq::advance(const Variable& input_gates, const Decode
   }
   return {cat({h, a.context}, 1), a.weights, {{h, c}, a.context}};
 }
+
+// -> [De, 4Hd]: the context's columns of the cell's W_ih, transposed (a view)
+Variable Seq2Seq::context_weight() const { return cell.weight_ih.narrow(1, options.emb, decoder_hidden).t(); }
 
 // input_gates: [B, 4Hd] -> logits [B, V], weights [B, S], the next state
 Seq2Seq::StepOutput Seq2Seq::decode_step(const Variable& input_gates, const DecoderState& state, const Encoded& enc,
@@ -155,13 +159,14 @@ Variable Seq2Seq::loss(const Tensor& src, const std::vector<int64_t>& src_length
   const Encoded enc = encode(src, src_lengths);
   const Variable gates = embed_gates(tgt_in);  // [B, T, 4Hd]: every teacher-forced step's embedding half, one GEMM
   DecoderState state = initial_state(enc);
+  const Variable w_context = has_attention() ? context_weight() : Variable();
   std::vector<Variable> features;
   Tensor predicted;  // the previous step's argmax, when some steps feed the model's own output
   Generator& g = gen ? *gen : default_generator();
   for (int64_t t = 0; t < T; ++t) {
     const bool own = t > 0 && teacher_forcing < 1.0 && g.uniform() >= teacher_forcing;
     const Variable in = own ? embed_gates(predicted.unsqueeze(1)).select(1, 0) : gates.select(1, t);
-    StepFeatures f = advance(in, state, enc, t);
+    StepFeatures f = advance(in, state, enc, t, w_context);
     if (teacher_forcing < 1.0) predicted = argmax(out.forward(f.features).data(), 1);  // no gradient through it
     features.push_back(f.features);
     state = f.state;

@@ -135,7 +135,9 @@ class Seq2Seq : public nn::Module {
     Variable weights;   // [B, S]
     DecoderState state;
   };
-  StepFeatures advance(const Variable& input_gates, const DecoderState& state, const Encoded& enc, int64_t t) const;
+  StepFeatures advance(const Variable& input_gates, const DecoderState& state, const Encoded& enc, int64_t t,
+                       const Variable& w_context = Variable()) const;
+  Variable context_weight() const;
 };
 
 }  // namespace glimpse::models
