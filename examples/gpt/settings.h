@@ -27,6 +27,7 @@ struct Settings {
   bool decay_lr = true, resume = false;
   // sampling (--sample) and the attention figures
   bool sample = false;
+  bool profile = false;  // print the tape inspector's table for one training step
   std::string prompt = "\n";
   int64_t max_new_tokens = 500, top_k = 200;
   double temperature = 0.8;

@@ -2,17 +2,21 @@
 // decay, gradient clipping, an evaluation and a checkpoint every --eval-interval steps, and a bit-identical --resume.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <ctime>
 
 #include "autograd/grad_mode.h"
+#include "autograd/profile.h"
 #include "data/text_blocks.h"
 #include "figures.h"
 #include "optim/adam.h"
 #include "optim/clip_grad.h"
+#include "run/profile.h"
 #include "run/progress.h"
 #include "run/result.h"
 #include "train.h"
@@ -136,9 +140,13 @@ int train(run::Cli& cli, Settings& s) {
     Generator gb(stream_seed(cli.seed, iter, kBatch));
     auto [x, y] = train_blocks.sample(s.batch_size, gb);
     manual_seed(stream_seed(cli.seed, iter, kDropout));  // dropout draws from the default generator
+    // --profile watches the run's second step (the first fills the allocator's cache), or its only one.
+    std::optional<TapeProfiler> profiler;
+    if (s.profile && timed_steps == std::min<int64_t>(1, s.max_iters - iter - 1 + timed_steps)) profiler.emplace();
     Variable loss = models::GPT::loss(model.forward(x), y);
     opt.zero_grad();
     loss.backward();
+    if (profiler) run::show_profile(profiler->stop(), cli.out, fmt::format("one GPT training step (step {})", iter));
     if (s.grad_clip > 0.0) optim::clip_grad_norm_(model.parameters(), s.grad_clip);
     opt.step();
     const double lr = opt.lr(0);  // the rate this step used

@@ -169,6 +169,8 @@ int main(int argc, char** argv) {
   cli.add("--translate", o.translate, "translate this sentence with --checkpoint, no training");
   cli.add("--checkpoint", o.checkpoint, "checkpoint file (default <out>/checkpoint.safetensors)");
   cli.add_flag("--resume", o.resume, "continue training from --checkpoint");
+  cli.add_flag("--profile", o.profile, "print where one training step's time and memory go, op by op (the tape "
+               "inspector; also <out>/profile.txt and profile.svg)");
   cli.add_flag("--compare", o.compare, "train every --attention choice on the same data and seed, one table");
   if (auto code = cli.parse(argc, argv)) return *code;
   o.smoke = cli.smoke;

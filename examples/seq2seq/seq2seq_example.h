@@ -36,6 +36,7 @@ struct Options {
   std::string checkpoint;        // default <out>/checkpoint.safetensors
   bool resume = false;
   bool compare = false;
+  bool profile = false;           // print the tape inspector's table for one training step
   bool smoke = false;
 };
 

@@ -5,13 +5,16 @@
 #include <algorithm>
 #include <chrono>
 #include <numeric>
+#include <optional>
 
 #include "autograd/grad_mode.h"
+#include "autograd/profile.h"
 #include "data/batch.h"
 #include "data/bleu.h"
 #include "models/seq2seq_checkpoint.h"
 #include "optim/adam.h"
 #include "optim/clip_grad.h"
+#include "run/profile.h"
 #include "run/progress.h"
 #include "seq2seq_example.h"
 
@@ -133,9 +136,16 @@ RunStats train_and_evaluate(const Options& o, const run::Cli& cli, const Corpus&
         }
       }
       Batch b = make_batch(pairs);
+      // --profile watches the run's second step (the first fills the allocator's cache), or its only one.
+      std::optional<TapeProfiler> profiler;
+      if (o.profile && loss_count == std::min<int64_t>(1, total_steps - step - 1 + loss_count)) profiler.emplace();
       Variable loss = model.loss(b.src.ids, b.src.lengths, b.tgt_in.ids, b.tgt_out.ids, o.teacher_forcing, &tf_gen);
       opt.zero_grad();
       loss.backward();
+      if (profiler) {
+        run::show_profile(profiler->stop(), cli.out,
+                          fmt::format("one seq2seq training step ({} attention, step {})", o.attention, step));
+      }
       optim::clip_grad_norm_(model.parameters(), o.clip);
       opt.step();
       const double l = loss.item();

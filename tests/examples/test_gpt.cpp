@@ -55,6 +55,20 @@ TEST_CASE("gpt: --smoke trains, the loss falls, the result line, figures and rep
   std::filesystem::remove_all(dir);
 }
 
+TEST_CASE("gpt: --profile prints the tape inspector's table for one step and writes its table and figure") {
+  OneBlasThread one;
+  const auto dir = example_test::fresh_dir("gpt_profile");
+  const auto r = example_test::run("gpt", kSmoke + "--max-iters 2 --profile --out " + quoted(dir));
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.output.find("tape profile: one GPT training step (step 1)") != std::string::npos);
+  CHECK(r.output.find("matmul") != std::string::npos);
+  CHECK(r.output.find("peak tensor memory") != std::string::npos);
+  CHECK(svg_test::read_file(dir / "profile.txt").find("masked_softmax") != std::string::npos);
+  svg_test::check_svg_file(dir / "profile.svg");
+  std::filesystem::remove_all(dir);
+}
+
 TEST_CASE("gpt: a run stopped at step 10 and resumed to 20 is bit-identical to an uninterrupted one") {
   OneBlasThread one;
   const auto a = example_test::fresh_dir("gpt_resume_a"), b = example_test::fresh_dir("gpt_resume_b");

@@ -43,9 +43,9 @@ void check_outputs(const std::filesystem::path& dir) {
 
 }  // namespace
 
-TEST_CASE("seq2seq: --task reverse --smoke trains, writes figures, test_hyp.txt and the result line") {
+TEST_CASE("seq2seq: --task reverse --smoke trains, writes figures, test_hyp.txt, the profile and the result line") {
   const auto dir = example_test::fresh_dir("seq2seq_reverse");
-  const auto r = example_test::run("seq2seq", "--task reverse --smoke --seed 1 --out '" + dir.string() + "'");
+  const auto r = example_test::run("seq2seq", "--task reverse --smoke --profile --seed 1 --out '" + dir.string() + "'");
   INFO(r.output);
   REQUIRE(r.exit_code == 0);
   for (const char* key : {"val_loss", "exact_match", "ms_per_step", "first_loss", "last_loss"}) {
@@ -58,6 +58,10 @@ TEST_CASE("seq2seq: --task reverse --smoke trains, writes figures, test_hyp.txt 
   int lines = 0;
   for (std::string line; std::getline(hyps, line);) ++lines;
   CHECK(lines == 50);  // one per held-out sequence of the smoke run
+  // --profile: the tape inspector's summary of one training step, its full table and its figure.
+  CHECK(r.output.find("tape profile: one seq2seq training step (additive attention, step 1)") != std::string::npos);
+  CHECK(svg_test::read_file(dir / "profile.txt").find("lstm") != std::string::npos);
+  svg_test::check_svg_file(dir / "profile.svg");
   std::filesystem::remove_all(dir);
 }
 
