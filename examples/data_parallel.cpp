@@ -13,7 +13,9 @@
 // Data: --data FILE, default <current dir>/../shared/data/tinyshakespeare.txt when run from the project root.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -99,12 +101,15 @@ std::pair<Tensor, Tensor> global_batch(const Corpus& corpus, uint64_t seed, int6
   return {x, y};
 }
 
-std::vector<double> read_losses(const fs::path& path) {
+// losses.tsv: "# <label>", "step<TAB>loss", then one line per step.
+std::vector<double> read_losses(const fs::path& path, std::string& label) {
   std::ifstream in(path);
   check(in.good(), "cannot read --compare {}; pass the losses.tsv of an earlier run", path.string());
   std::vector<double> losses;
   std::string line;
-  std::getline(in, line);  // header
+  std::getline(in, line);
+  label = line.size() > 2 ? line.substr(2) : path.string();
+  std::getline(in, line);  // column names
   int64_t step;
   double loss;
   while (in >> step >> loss) losses.push_back(loss);
@@ -159,12 +164,20 @@ int train(run::Cli& cli, const fs::path& data, int64_t steps, int64_t batch, dou
                    (cli.out / "trainer.safetensors").string());
   {
     std::ofstream tsv(cli.out / "losses.tsv");
-    tsv << "step\tloss\n";
+    tsv << "# " << label << "\nstep\tloss\n";
     for (size_t i = 0; i < losses.size(); ++i) tsv << start_step + static_cast<int64_t>(i) + 1 << '\t' << fmt::format("{:.9g}", losses[i]) << '\n';
   }
   std::vector<viz::Series> series{{.name = label, .y = losses}};
-  if (!compare.empty()) series.push_back({.name = "--compare " + fs::path(compare).parent_path().filename().string(),
-                                          .y = read_losses(compare)});
+  double worst = 0;  // the largest relative difference from the --compare run, step by step
+  if (!compare.empty()) {
+    std::string other;
+    series.push_back({.y = read_losses(compare, other)});
+    series.back().name = other;
+    const std::vector<double>& theirs = series.back().y;
+    for (size_t i = 0; i < std::min(theirs.size(), losses.size()); ++i) {
+      worst = std::max(worst, std::abs(losses[i] - theirs[i]) / std::abs(theirs[i]));
+    }
+  }
   const std::string plot = viz::line_plot(series, {.title = "training loss (whole batch)", .x_label = "step",
                                                    .y_label = "cross-entropy"});
   viz::save(cli.out / "loss.svg", plot);
@@ -172,8 +185,10 @@ int train(run::Cli& cli, const fs::path& data, int64_t steps, int64_t batch, dou
   run::Result result;
   result.add("loss_first", losses.front()).add("loss_last", losses.back()).add("ranks", dist::world_size())
       .add("batch_per_rank", shard.length).add("ms_per_iter", ms_per_iter).add("steps", start_step + steps);
+  if (!compare.empty()) result.add("max_rel_diff_vs_compare", worst);
   viz::Report report("Data-parallel training: character MLP on tiny Shakespeare");
-  report.command(cli.command()).metrics(result.items()).figure(plot, "loss per step, mean over the whole batch");
+  report.command(cli.command()).metrics(result.items()).figure(plot, "loss per step, mean over the whole batch"
+                                                                      " (a --compare run with the same batches lies on top)");
   report.text(fmt::format("{} process(es) x batch {} = global batch {}; vocabulary {}, context {}, {} parameters.",
                           dist::world_size(), shard.length, batch, vocab, context, model.num_parameters()));
   report.save(cli.out / "report.html");

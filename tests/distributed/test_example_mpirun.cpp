@@ -9,6 +9,7 @@
 
 #include "distributed/comm.h"
 #include "run_command.h"
+#include "svg_check.h"
 #include "tensor/safetensors.h"
 
 namespace {
@@ -33,7 +34,8 @@ glimpse::test::CommandResult run_example(int np, const std::string& args) {
 std::vector<double> losses(const fs::path& tsv) {
   std::ifstream in(tsv);
   std::string header;
-  std::getline(in, header);
+  std::getline(in, header);  // "# <label>"
+  std::getline(in, header);  // "step<TAB>loss"
   std::vector<double> out;
   long step;
   double loss;
@@ -75,12 +77,15 @@ TEST_CASE("20 smoke steps on 2 ranks x batch b/2 match 1 rank x batch b" * docte
   auto one = run_example(0, "--batch 32 --out " + (dir / "one").string() + data);
   INFO(one.out);
   REQUIRE(one.exit_code == 0);
-  auto two = run_example(2, "--batch 32 --out " + (dir / "two").string() + data);
+  auto two = run_example(2, "--batch 32 --out " + (dir / "two").string() + data + " --compare " +
+                                (dir / "one" / "losses.tsv").string());
   INFO(two.out);
   REQUIRE(two.exit_code == 0);
   CHECK(two.out.find("ranks=2 batch_per_rank=16") != std::string::npos);
   // Only rank 0 speaks: one result line.
   CHECK(two.out.find("result:") == two.out.rfind("result:"));
+  CHECK(two.out.find("max_rel_diff_vs_compare=") != std::string::npos);
+  glimpse::svg_test::check_svg_file(dir / "two" / "loss.svg");  // both curves on one plot
   check_losses_match(dir / "two" / "losses.tsv", dir / "one" / "losses.tsv", 20);
   check_parameters_match(dir / "two" / "model.safetensors", dir / "one" / "model.safetensors");
   fs::remove_all(dir);
