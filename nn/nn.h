@@ -16,5 +16,6 @@
 #include "nn/lstm.h"
 #include "nn/luong_attention.h"
 #include "nn/module.h"
+#include "nn/module_list.h"
 #include "nn/multihead_attention.h"
 #include "nn/sequential.h"

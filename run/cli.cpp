@@ -10,10 +10,11 @@ Cli::Cli(std::string name, const std::string& description)
     : out(std::filesystem::path("runs") / name), name_(std::move(name)), app_(description, name_) {
   // Every option shows its default in --help, taken from the bound variable when the option is added.
   app_.option_defaults()->always_capture_default();
+  app_.get_formatter()->column_width(36);  // room for "--out TEXT=runs/<name>" beside its help
   app_.set_help_flag("-h,--help", "print the flags with their defaults and exit");
   app_.add_option("--seed", seed, "random seed (the same seed gives the same run)");
   app_.add_option("--threads", threads, "threads for glimpse's kernels; 0 = the default (all cores)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(non_negative());
   app_.add_option("--out", out, "folder for figures, checkpoints and report.html");
   app_.add_flag("--smoke", smoke, "tiny sizes: runs in a second or two (tests use it)");
 }
@@ -33,6 +34,32 @@ std::optional<int> Cli::parse(int argc, const char* const* argv) {
   manual_seed(seed);
   if (threads > 0) set_num_threads(threads);
   return std::nullopt;
+}
+
+namespace {
+CLI::Validator number_check(const char* name, bool (*ok)(double), const char* requirement) {
+  return CLI::Validator(
+      [ok, requirement](std::string& text) -> std::string {
+        size_t used = 0;
+        double v = 0;
+        try {
+          v = std::stod(text, &used);
+        } catch (const std::exception&) {
+          used = 0;
+        }
+        if (used == 0 || used != text.size()) return "must be a number, got '" + text + "'";
+        return ok(v) ? std::string() : std::string("must be ") + requirement + ", got " + text;
+      },
+      name);
+}
+}  // namespace
+
+CLI::Validator positive() {
+  return number_check("POSITIVE", [](double v) { return v > 0; }, "> 0");
+}
+
+CLI::Validator non_negative() {
+  return number_check("NONNEGATIVE", [](double v) { return v >= 0; }, ">= 0");
 }
 
 std::string command_line(int argc, const char* const* argv) {

@@ -3,7 +3,7 @@
 //   int main(int argc, char** argv) {
 //     run::Cli cli("context_network", "Trains the tutorial's context network.");
 //     int epochs = 4;
-//     cli.add("--epochs", epochs, "passes over the data")->check(CLI::PositiveNumber);
+//     cli.add("--epochs", epochs, "passes over the data")->check(run::positive());
 //     if (auto code = cli.parse(argc, argv)) return *code;  // --help: 0; unknown flag or bad value: message, 2
 //     // cli.seed and cli.threads are applied already; write figures under cli.out (default runs/context_network)
 //     return run::guarded(cli.name(), [&] { ...; return 0; });  // a glimpse::Error: message, exit 1
@@ -40,7 +40,7 @@ class Cli {
   Cli& operator=(const Cli&) = delete;
 
   // Adds an option bound to `value`; its current value is shown as the default in --help. The returned CLI11 option
-  // takes checks: ->check(CLI::PositiveNumber), ->check(CLI::Range(1, 64)), ->check(CLI::IsMember({"a", "b"})).
+  // takes checks: ->check(run::positive()), ->check(CLI::Range(1, 64)), ->check(CLI::IsMember({"a", "b"})).
   template <class T>
   CLI::Option* add(const std::string& flag, T& value, const std::string& help) {
     return app_.add_option(flag, value, help);
@@ -65,6 +65,11 @@ class Cli {
   std::string command_;
   CLI::App app_;
 };
+
+// Checks for numeric flags with plain messages ("--epochs: must be > 0, got 0"); CLI11's own PositiveNumber prints
+// the whole range up to the largest double.
+CLI::Validator positive();
+CLI::Validator non_negative();
 
 // argv joined into one line a shell would run unchanged: arguments with spaces or shell characters single-quoted.
 std::string command_line(int argc, const char* const* argv);

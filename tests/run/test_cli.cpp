@@ -28,7 +28,7 @@ TEST_CASE("cli: defaults, and the out folder is runs/<name>") {
 TEST_CASE("cli: common and own flags are parsed and the seed is applied") {
   run::Cli cli("toy", "a toy");
   int epochs = 4;
-  cli.add("--epochs", epochs, "passes")->check(CLI::PositiveNumber);
+  cli.add("--epochs", epochs, "passes")->check(run::positive());
   const int threads_before = get_num_threads();
   REQUIRE_FALSE(parse(cli, {"--seed", "7", "--out", "/tmp/x y", "--smoke", "--epochs", "9", "--threads", "1"}));
   CHECK(cli.seed == 7);
@@ -59,7 +59,7 @@ TEST_CASE("cli: an unknown flag, a bad value or a value out of range exits 2") {
            {"--nope"}, {"--seed", "abc"}, {"--threads", "-1"}, {"--epochs", "0"}, {"--epochs"}, {"stray"}}) {
     run::Cli cli("toy", "a toy");
     int epochs = 4;
-    cli.add("--epochs", epochs, "passes")->check(CLI::PositiveNumber);
+    cli.add("--epochs", epochs, "passes")->check(run::positive());
     CHECK(parse(cli, args) == run::kExitUsage);
   }
 }
