@@ -37,15 +37,17 @@ inline std::filesystem::path fresh_dir(const std::string& name) {
   return dir;
 }
 
-// A small text file for the language-model examples (so their tests need no data set): `lines` lines of prose.
+// A small text file for the language-model examples (so their tests need no data set): `lines` lines of prose, with
+// every character of the gpt example's default --attention-text.
 inline std::filesystem::path write_text(const std::filesystem::path& dir, int lines = 400) {
   const char* sentences[] = {"The quick brown fox jumps over the lazy dog.\n",
                              "Now is the winter of our discontent, made glorious summer.\n",
                              "To be, or not to be: that is the question.\n",
-                             "All the world's a stage, and all the men and women merely players.\n"};
+                             "All the world's a stage, and all the men and women merely players.\n",
+                             "First Citizen:\nBefore we proceed any further, hear me speak.\n"};
   auto path = dir / "text.txt";
   std::ofstream f(path);
-  for (int i = 0; i < lines; ++i) f << sentences[(i * 7 + i / 3) % 4];
+  for (int i = 0; i < lines; ++i) f << sentences[(i * 7 + i / 3) % 5];
   return path;
 }
 

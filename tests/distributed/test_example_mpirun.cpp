@@ -1,7 +1,7 @@
-// examples/data_parallel under `mpirun -np 2` against one process: the same losses and parameters after 20 smoke
-// steps, a checkpoint written by 2 ranks resumes on 1, and a failing run stops every rank. These cases start mpirun
-// themselves, so they are skipped when the suite itself runs under mpirun, in builds without a launcher (no MPI, or
-// sanitizer builds) and without the examples.
+// examples/data_parallel and examples/gpt under `mpirun -np 2` against one process: the same losses and parameters
+// after 20 smoke steps, a checkpoint written by 2 ranks resumes on 1, and a failing run stops every rank. These cases
+// start mpirun themselves, so they are skipped when the suite itself runs under mpirun, in builds without a launcher
+// (no MPI, or sanitizer builds) and without the examples.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -21,14 +21,20 @@ bool skip_mpirun_cases() {
          std::string(GLIMPSE_DATA_PARALLEL_EXAMPLE).empty();
 }
 
-// The example on `np` processes (np = 0: no mpirun at all), 1 thread each, with a timeout so a hang fails.
+// `program` on `np` processes (np = 0: no mpirun at all), 1 thread each (OpenBLAS too), with a timeout so a hang
+// fails.
+glimpse::test::CommandResult run_on(const std::string& program, int np, const std::string& args) {
+  std::string cmd = "OMP_NUM_THREADS=1 timeout 120 ";
+  if (np > 0) cmd += std::string(GLIMPSE_MPIEXEC) + " " + GLIMPSE_MPIEXEC_FLAGS + " -np " + std::to_string(np) + " ";
+  return glimpse::test::run_command(cmd + program + " --threads 1 --smoke " + args);
+}
+
+// The data_parallel example.
 // lr 1e-3: the two runs' gradients differ by float rounding (the batch is summed in another grouping), and AdamW's
 // m / sqrt(v) amplifies that on the few weights whose gradient is almost zero. Measured after 20 steps: at lr 3e-3
 // one of the 24576 elements of fc1.weight differed by 1.7e-5 (every other element by < 1.4e-6), at lr 1e-3 by 5.9e-6.
 glimpse::test::CommandResult run_example(int np, const std::string& args) {
-  std::string cmd = "timeout 120 ";
-  if (np > 0) cmd += std::string(GLIMPSE_MPIEXEC) + " " + GLIMPSE_MPIEXEC_FLAGS + " -np " + std::to_string(np) + " ";
-  return glimpse::test::run_command(cmd + GLIMPSE_DATA_PARALLEL_EXAMPLE + " --threads 1 --smoke --lr 1e-3 " + args);
+  return run_on(GLIMPSE_DATA_PARALLEL_EXAMPLE, np, "--lr 1e-3 " + args);
 }
 
 std::vector<double> losses(const fs::path& tsv) {
@@ -54,10 +60,14 @@ void check_losses_match(const fs::path& a, const fs::path& b, size_t expected) {
   CHECK(la.back() < la.front());  // it trained
 }
 
-void check_parameters_match(const fs::path& a, const fs::path& b) {
+// Every tensor whose name starts with `prefix` within 1e-5 (absolute) of the other file's.
+void check_parameters_match(const fs::path& a, const fs::path& b, const std::string& prefix = "") {
   const auto pa = glimpse::load_safetensors(a.string()), pb = glimpse::load_safetensors(b.string());
   REQUIRE(pa.tensors.size() == pb.tensors.size());
+  int compared = 0;
   for (const auto& [name, t] : pa.tensors) {
+    if (name.rfind(prefix, 0) != 0) continue;
+    ++compared;
     INFO(name);
     const auto x = t.tolist(), y = pb.at(name).tolist();
     REQUIRE(x.size() == y.size());
@@ -65,6 +75,26 @@ void check_parameters_match(const fs::path& a, const fs::path& b) {
     for (size_t i = 0; i < x.size(); ++i) worst = std::max(worst, std::abs(x[i] - y[i]));
     CHECK(worst < 1e-5);
   }
+  CHECK(compared > 0);
+}
+
+// A GPT checkpoint's per-step training losses.
+std::vector<double> gpt_losses(const fs::path& ckpt) {
+  return glimpse::load_safetensors(ckpt.string()).at("history.step_loss").tolist();
+}
+
+void check_relative(const std::vector<double>& got, const std::vector<double>& want, size_t expected) {
+  REQUIRE(got.size() == expected);
+  REQUIRE(want.size() == expected);
+  for (size_t i = 0; i < expected; ++i) {
+    INFO("step ", i + 1, ": ", got[i], " vs ", want[i]);
+    CHECK(std::abs(got[i] - want[i]) <= 1e-5 * std::abs(want[i]));
+  }
+}
+
+bool skip_gpt_cases() {
+  return glimpse::distributed::launched_by_launcher() || std::string(GLIMPSE_MPIEXEC).empty() ||
+         std::string(GLIMPSE_GPT_EXAMPLE).empty();
 }
 
 }  // namespace
@@ -127,6 +157,39 @@ TEST_CASE("a run that fails under mpirun stops every rank with the message" * do
   CHECK(r.exit_code == 1);
   CHECK(r.out.find("does not split evenly over 2 ranks") != std::string::npos);
   CHECK_FALSE(fs::exists(dir / "out" / "losses.tsv"));
+  fs::remove_all(dir);
+}
+
+TEST_CASE("gpt: 20 smoke steps on 2 ranks x batch b/2 match 1 rank x batch b" * doctest::skip(skip_gpt_cases())) {
+  const auto dir = glimpse::test::fresh_dir("gpt_np2");
+  const auto args = " --max-iters 20 --batch-size 8 --data " + glimpse::test::write_text(dir).string();
+  auto one = run_on(GLIMPSE_GPT_EXAMPLE, 0, "--out " + (dir / "one").string() + args);
+  INFO(one.out);
+  REQUIRE(one.exit_code == 0);
+  auto two = run_on(GLIMPSE_GPT_EXAMPLE, 2, "--out " + (dir / "two").string() + args);
+  INFO(two.out);
+  REQUIRE(two.exit_code == 0);
+  CHECK(two.out.find("ranks=2") != std::string::npos);
+  CHECK(two.out.find("result:") == two.out.rfind("result:"));  // rank 0 alone reports
+  check_relative(gpt_losses(dir / "two" / "ckpt.safetensors"), gpt_losses(dir / "one" / "ckpt.safetensors"), 20);
+  check_parameters_match(dir / "two" / "ckpt.safetensors", dir / "one" / "ckpt.safetensors", "model.");
+  fs::remove_all(dir);
+}
+
+TEST_CASE("gpt: a checkpoint from 2 ranks resumes on 1 rank" * doctest::skip(skip_gpt_cases())) {
+  const auto dir = glimpse::test::fresh_dir("gpt_resume");
+  const auto args = " --batch-size 8 --eval-interval 10 --data " + glimpse::test::write_text(dir).string();
+  auto first = run_on(GLIMPSE_GPT_EXAMPLE, 2, "--max-iters 10 --out " + (dir / "resumed").string() + args);
+  INFO(first.out);
+  REQUIRE(first.exit_code == 0);
+  auto second = run_on(GLIMPSE_GPT_EXAMPLE, 0, "--max-iters 20 --resume --out " + (dir / "resumed").string() + args);
+  INFO(second.out);
+  REQUIRE(second.exit_code == 0);
+  auto straight = run_on(GLIMPSE_GPT_EXAMPLE, 0, "--max-iters 20 --out " + (dir / "straight").string() + args);
+  REQUIRE(straight.exit_code == 0);
+  check_relative(gpt_losses(dir / "resumed" / "ckpt.safetensors"), gpt_losses(dir / "straight" / "ckpt.safetensors"),
+                 20);
+  check_parameters_match(dir / "resumed" / "ckpt.safetensors", dir / "straight" / "ckpt.safetensors", "model.");
   fs::remove_all(dir);
 }
 
