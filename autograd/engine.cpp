@@ -7,6 +7,7 @@
 //      into one gradient per input, which the engine checks, un-broadcasts and adds into the input's pending
 //      gradient (or, for a leaf, into its .grad());
 //   3. frees what each Node saved as soon as it has run, unless retain_graph is set.
+#include <chrono>
 #include <cmath>
 
 #include "autograd/node.h"
@@ -179,6 +180,16 @@ Tensor conform(const Tensor& g, const VariableImpl& input, const Node& node, siz
   }
 }
 
+// node.apply(g), timed for the tape inspector (autograd/profile.h) when one is watching.
+Grads apply_node(Node& node, const Tensor& g) {
+  TapeProfiler* profiler = TapeProfiler::active();
+  if (!profiler) return node.apply(g);
+  const auto start = std::chrono::steady_clock::now();
+  Grads grads = node.apply(g);
+  profiler->on_backward(node, std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count());
+  return grads;
+}
+
 }  // namespace
 
 void Variable::backward(const Tensor& gradient, bool retain_graph) const {
@@ -211,7 +222,7 @@ void Variable::backward(const Tensor& gradient, bool retain_graph) const {
     if (!g.defined()) continue;  // no gradient reached this value (e.g. a branch the loss does not use)
     check(!node.released(), "backward: the graph through '{}' was already freed by an earlier backward; pass "
           "retain_graph = true to the first backward() to run backward twice", node.name);
-    Grads grads = node.apply(g);
+    Grads grads = apply_node(node, g);
     g = Tensor();
     check(grads.size() == node.inputs.size(), "backward of '{}': returned {} gradients for {} inputs", node.name,
           grads.size(), node.inputs.size());

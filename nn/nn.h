@@ -6,6 +6,7 @@
 #include "nn/attention.h"
 #include "nn/dropout.h"
 #include "nn/embedding.h"
+#include "nn/gradcheck.h"
 #include "nn/gru.h"
 #include "nn/hard_attention.h"
 #include "nn/init.h"
@@ -18,4 +19,5 @@
 #include "nn/module.h"
 #include "nn/module_list.h"
 #include "nn/multihead_attention.h"
+#include "nn/rnn_equations.h"
 #include "nn/sequential.h"

@@ -31,6 +31,14 @@ std::optional<int> Cli::parse(int argc, const char* const* argv) {
     fmt::print(stderr, "{}: error: {}\nRun '{} --help' for the flags.\n", name_, e.what(), argc > 0 ? argv[0] : name_);
     return kExitUsage;
   }
+  // Make the out folder now: a typo in --out should stop the run before training, not after it.
+  std::error_code ec;
+  std::filesystem::create_directories(out, ec);
+  if (ec || !std::filesystem::is_directory(out)) {
+    fmt::print(stderr, "{}: error: --out: cannot create the folder '{}': {}\n", name_, out.string(),
+               ec ? ec.message() : "a file of that name exists");
+    return kExitUsage;
+  }
   manual_seed(seed);
   if (threads > 0) set_num_threads(threads);
   return std::nullopt;

@@ -52,8 +52,8 @@ class Cli {
   CLI::App& app() { return app_; }  // the whole of CLI11, for anything the two above do not cover
 
   // Parses the command line. Returns an exit code when the program should stop now: 0 after --help, kExitUsage (2)
-  // after printing what was wrong with the command line. Otherwise returns nothing, having applied --seed and
-  // --threads.
+  // after printing what was wrong with the command line (or that the --out folder cannot be made). Otherwise returns
+  // nothing, having created the --out folder and applied --seed and --threads.
   std::optional<int> parse(int argc, const char* const* argv);
   std::optional<int> parse(int argc, char** argv) { return parse(argc, const_cast<const char* const*>(argv)); }
 

@@ -4,6 +4,7 @@
 
 #include <doctest/doctest.h>
 #include <pugixml.hpp>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -46,7 +47,9 @@ inline void check_svg(const std::string& svg, const std::string& name) {
   CHECK(root.attribute("height").as_double() > 0);
   if (!have_rsvg()) return;
   const auto dir = std::filesystem::temp_directory_path();
-  const auto stem = std::to_string(std::hash<std::string>{}(svg + name));
+  // Unique per process and call: ctest runs test cases in parallel.
+  static int calls = 0;
+  const auto stem = std::to_string(::getpid()) + "_" + std::to_string(++calls);
   const auto in = dir / ("glimpse_check_" + stem + ".svg"), out = dir / ("glimpse_check_" + stem + ".png");
   {
     std::ofstream f(in, std::ios::binary);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "tensor/tensor.h"
+#include "viz/svg.h"  // viz::save, for the usage above
 
 namespace glimpse::viz {
 

@@ -52,6 +52,10 @@ std::string bar_panels(const std::vector<BarPanel>& panels, const BarPanelsOptio
   const std::vector<double> ticks = nice_ticks(0, y_max, 4);
   const double step = ticks.size() > 1 ? ticks[1] - ticks[0] : y_max;
   const double slot = o.panel_width / static_cast<double>(n);
+  // With many positions only every `every`-th x label is written, so they never overlap.
+  size_t max_label = 1;
+  for (size_t i = 0; i < n; ++i) max_label = std::max(max_label, o.x_labels.empty() ? std::to_string(i).size() : o.x_labels[i].size());
+  const size_t every = static_cast<size_t>(std::ceil((static_cast<double>(max_label) * 6.0 + 4) / slot));
   for (size_t k = 0; k < panels.size(); ++k) {
     const BarPanel& p = panels[k];
     const double x0 = 10 + (k % columns) * cell_w + pad_left;
@@ -72,6 +76,7 @@ std::string bar_panels(const std::vector<BarPanel>& panels, const BarPanelsOptio
       const double top = y_of(v);
       svg.rect(x0 + i * slot + slot * 0.25, top, slot * 0.5, bottom - top, kOrange, "none", 1.0,
                fmt::format("position {}: {:.3f}", i, p.values[i]));
+      if (i % every != 0) continue;
       const std::string xl = o.x_labels.empty() ? std::to_string(i) : o.x_labels[i];
       svg.text(x0 + (i + 0.5) * slot, bottom + 14, xl, {.size = 10, .anchor = "middle", .color = "#444"});
     }

@@ -47,7 +47,10 @@ std::string heatmap(const Tensor& values, const HeatmapOptions& o) {
   const double span = hi > lo ? hi - lo : 1.0;
 
   // Layout: measure the labels so that nothing is cut off.
-  const double label_size = 13, value_size = std::min(12.0, o.cell * 0.3);
+  // Labels shrink with small cells, down to 8 px; below that only every `stride`-th label is written (a 64-token
+  // attention map with 12 px cells labels every second token instead of printing them on top of each other).
+  const double label_size = std::clamp(o.cell * 0.8, 8.0, 13.0), value_size = std::min(12.0, o.cell * 0.3);
+  const int64_t stride = static_cast<int64_t>(std::ceil((label_size + 1) / o.cell));
   double row_label_w = 0, col_label_w = 0;
   for (int64_t i = 0; i < rows; ++i) row_label_w = std::max(row_label_w, text_width(label(o.row_labels, i), label_size));
   for (int64_t j = 0; j < cols; ++j) col_label_w = std::max(col_label_w, text_width(label(o.col_labels, j), label_size));
@@ -71,7 +74,7 @@ std::string heatmap(const Tensor& values, const HeatmapOptions& o) {
   if (!o.row_axis.empty()) {
     svg.text(22, top + grid_h / 2, o.row_axis, {.size = 12, .anchor = "middle", .color = "#555", .rotate = -90});
   }
-  for (int64_t j = 0; j < cols; ++j) {
+  for (int64_t j = 0; j < cols; j += turn ? stride : 1) {
     const double cx = left + (j + 0.5) * o.cell;
     if (turn) {
       svg.text(cx, top - 6, label(o.col_labels, j), {.size = label_size, .rotate = -45});
@@ -79,7 +82,7 @@ std::string heatmap(const Tensor& values, const HeatmapOptions& o) {
       svg.text(cx, top - 7, label(o.col_labels, j), {.size = label_size, .anchor = "middle"});
     }
   }
-  for (int64_t i = 0; i < rows; ++i) {
+  for (int64_t i = 0; i < rows; i += stride) {
     svg.text(left - 8, top + (i + 0.5) * o.cell, label(o.row_labels, i),
              {.size = label_size, .anchor = "end", .baseline = "middle"});
   }
@@ -89,10 +92,11 @@ std::string heatmap(const Tensor& values, const HeatmapOptions& o) {
       const double cx = left + j * o.cell, cy = top + i * o.cell;
       const std::string text = cell_text(x, largest);
       const std::string tip = fmt::format("{} / {}: {}", label(o.row_labels, i), label(o.col_labels, j), text);
+      const char* gap = o.cell >= 16 ? "white" : "none";  // white gaps between big cells; small ones would drown
       if (!std::isfinite(x)) {
-        svg.rect(cx, cy, o.cell, o.cell, "#d0d0d0", "white", 1.0, tip);
+        svg.rect(cx, cy, o.cell, o.cell, "#d0d0d0", gap, 1.0, tip);
       } else {
-        svg.rect(cx, cy, o.cell, o.cell, viridis((x - lo) / span).hex(), "white", 1.0, tip);
+        svg.rect(cx, cy, o.cell, o.cell, viridis((x - lo) / span).hex(), gap, 1.0, tip);
       }
       if (o.values && text_width(text, value_size) <= o.cell - 4) {
         const Rgb bg = std::isfinite(x) ? viridis((x - lo) / span) : Rgb{0.8, 0.8, 0.8};

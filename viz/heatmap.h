@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "tensor/tensor.h"
+#include "viz/svg.h"  // viz::save, for the usage above
 
 namespace glimpse::viz {
 

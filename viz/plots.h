@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "viz/svg.h"  // viz::save, for the usage above
+
 namespace glimpse::viz {
 
 struct BarPanel {

@@ -55,6 +55,8 @@ bool given(Cli& cli, const char* flag) { return cli.app().get_option(flag)->coun
 void add_flags(Cli& cli, Settings& s) {
   using glimpse::run::non_negative;
   using glimpse::run::positive;
+  // A flag given twice takes its last value (as nanoGPT's configurator: later overrides win).
+  cli.app().option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   cli.add("--data", s.data, "the training text (first 90 % train, last 10 % validation)");
   cli.add("--n-layer,--n_layer", s.n_layer, "Transformer blocks")->check(positive());
   cli.add("--n-head,--n_head", s.n_head, "attention heads per block")->check(positive());

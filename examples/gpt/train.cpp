@@ -3,6 +3,9 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
 #include <ctime>
 
 #include "autograd/grad_mode.h"
@@ -108,8 +111,14 @@ int train(run::Cli& cli, Settings& s) {
              static_cast<double>(model.get_num_params()) / 1e6, train_ids.numel(), val_ids.numel(), s.batch_size,
              s.max_iters, s.resume ? fmt::format(", resumed at step {}", iter) : "");
 
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> quiet(main_rank ? nullptr : std::fopen("/dev/null", "w"), std::fclose);
-  run::ProgressBar bar({.total = s.max_iters, .desc = "train", .stream = main_rank ? stderr : quiet.get()});
+  // log.txt: nanoGPT's console log (a line per --log-interval steps, one per evaluation); a resumed run appends.
+  // Rank 0 alone writes it; the other ranks write their log and their progress bar to /dev/null.
+  std::filesystem::create_directories(cli.out);
+  std::FILE* log = main_rank ? std::fopen((cli.out / "log.txt").string().c_str(), s.resume ? "a" : "w")
+                             : std::fopen("/dev/null", "w");
+  check(log != nullptr, "cannot write {}/log.txt; check that --out is a writable folder", cli.out.string());
+  const std::unique_ptr<std::FILE, int (*)(std::FILE*)> log_closer(log, &std::fclose);
+  run::ProgressBar bar({.total = s.max_iters, .desc = "train", .stream = main_rank ? stderr : log});
   bar.update(iter);
   double train_seconds = 0.0, train_cpu_seconds = 0.0;  // CPU time too: on a loaded machine wall time includes waiting
   int64_t timed_steps = 0;
@@ -123,9 +132,13 @@ int train(run::Cli& cli, Settings& s) {
       history.eval_iter.push_back(static_cast<double>(iter));
       history.eval_train.push_back(tl);
       history.eval_val.push_back(vl);
+      bar.set_postfix("train", tl);
       bar.set_postfix("val", vl);
-      fmt::print("step {}: train loss {:.4f}, val loss {:.4f}\n", iter, tl, vl);
+      const std::string line = fmt::format("step {}: train loss {:.4f}, val loss {:.4f}\n", iter, tl, vl);
+      fmt::print("{}", line);
+      fmt::print(log, "{}", line);
       std::fflush(stdout);
+      std::fflush(log);
       if (main_rank) save_checkpoint(ckpt_path, model, opt, *sched, history, iter, settings, vocab);
     }
     if (iter >= s.max_iters) break;
@@ -143,15 +156,20 @@ int train(run::Cli& cli, Settings& s) {
     dp.average_gradients();
     if (s.grad_clip > 0.0) optim::clip_grad_norm_(model.parameters(), s.grad_clip);
     opt.step();
+    const double lr = opt.lr(0);  // the rate this step used
     sched->step();
     const double l = distributed::mean_over_ranks(loss.item());  // the whole batch's loss
     train_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     train_cpu_seconds += static_cast<double>(std::clock() - c0) / CLOCKS_PER_SEC;
     ++timed_steps;
     history.step_loss.push_back(l);
+    if (iter % s.log_interval == 0) {
+      fmt::print(log, "iter {}: loss {:.4f}, lr {:.3e}, time {:.2f} ms\n", iter, l, lr,
+                 1e3 * std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    }
     ++iter;
     bar.set_postfix("loss", l);
-    bar.set_postfix("lr", opt.lr(0));
+    bar.set_postfix("lr", lr);
     bar.update();
   }
   bar.close();

@@ -26,7 +26,11 @@ struct Run {
 // Runs build/examples/<name> with `args` (already shell-quoted) from the build folder.
 inline Run run(const std::string& name, const std::string& args) {
   const std::string exe = std::string(GLIMPSE_BINARY_DIR) + "/examples/" + name;
-  const auto out_file = std::filesystem::temp_directory_path() / ("glimpse_example_" + name + "_stdout.txt");
+  // One file per process and call: ctest runs test cases in parallel, each in its own process.
+  static int calls = 0;
+  const auto out_file = std::filesystem::temp_directory_path() /
+                        ("glimpse_example_" + name + "_" + std::to_string(::getpid()) + "_" + std::to_string(++calls) +
+                         "_stdout.txt");
   const std::string cmd = "'" + exe + "' " + args + " 2>&1 >'" + out_file.string() + "'";
   Run r;
   FILE* pipe = popen(cmd.c_str(), "r");  // the pipe carries stderr; stdout goes to the file

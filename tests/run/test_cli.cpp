@@ -23,6 +23,9 @@ TEST_CASE("cli: defaults, and the out folder is runs/<name>") {
   CHECK(cli.threads == 0);
   CHECK_FALSE(cli.smoke);
   CHECK(cli.out == std::filesystem::path("runs") / "toy");
+  CHECK(std::filesystem::is_directory(cli.out));  // made by parse()
+  std::filesystem::remove_all(cli.out);
+  std::filesystem::remove(cli.out.parent_path());  // only when empty
 }
 
 TEST_CASE("cli: common and own flags are parsed and the seed is applied") {
@@ -30,11 +33,14 @@ TEST_CASE("cli: common and own flags are parsed and the seed is applied") {
   int epochs = 4;
   cli.add("--epochs", epochs, "passes")->check(run::positive());
   const int threads_before = get_num_threads();
-  REQUIRE_FALSE(parse(cli, {"--seed", "7", "--out", "/tmp/x y", "--smoke", "--epochs", "9", "--threads", "1"}));
+  const auto out = std::filesystem::temp_directory_path() / "glimpse cli test";  // a space, on purpose
+  REQUIRE_FALSE(parse(cli, {"--seed", "7", "--out", out.c_str(), "--smoke", "--epochs", "9", "--threads", "1"}));
   CHECK(cli.seed == 7);
   CHECK(cli.smoke);
   CHECK(epochs == 9);
-  CHECK(cli.out == "/tmp/x y");
+  CHECK(cli.out == out);
+  CHECK(std::filesystem::is_directory(out));
+  std::filesystem::remove_all(out);
   CHECK(get_num_threads() == 1);
   set_num_threads(threads_before);
   // manual_seed(7) was applied: the next draw equals a fresh generator's with seed 7.
@@ -56,7 +62,8 @@ TEST_CASE("cli: --help exits 0 and lists every flag with its default") {
 
 TEST_CASE("cli: an unknown flag, a bad value or a value out of range exits 2") {
   for (const std::vector<const char*>& args : std::vector<std::vector<const char*>>{
-           {"--nope"}, {"--seed", "abc"}, {"--threads", "-1"}, {"--epochs", "0"}, {"--epochs"}, {"stray"}}) {
+           {"--nope"}, {"--seed", "abc"}, {"--threads", "-1"}, {"--epochs", "0"}, {"--epochs"}, {"stray"},
+           {"--out", "/proc/glimpse_cannot_be_made"}}) {
     run::Cli cli("toy", "a toy");
     int epochs = 4;
     cli.add("--epochs", epochs, "passes")->check(run::positive());
@@ -68,9 +75,11 @@ TEST_CASE("cli: command_line quotes what a shell would split or expand") {
   const char* argv[] = {"./ex", "--out", "my runs/a", "--name", "it's", "--lr", "1e-3", ""};
   CHECK(run::command_line(8, argv) == R"(./ex --out 'my runs/a' --name 'it'\''s' --lr 1e-3 '')");
   run::Cli cli("toy", "a toy");
-  const char* args[] = {"./toy", "--seed", "3"};
-  REQUIRE_FALSE(cli.parse(3, args));
-  CHECK(cli.command() == "./toy --seed 3");
+  const std::string out = (std::filesystem::temp_directory_path() / "glimpse_cli_command").string();
+  const char* args[] = {"./toy", "--seed", "3", "--out", out.c_str()};
+  REQUIRE_FALSE(cli.parse(5, args));
+  CHECK(cli.command() == "./toy --seed 3 --out " + out);
+  std::filesystem::remove_all(out);
 }
 
 TEST_CASE("cli: guarded turns an exception into exit code 1") {

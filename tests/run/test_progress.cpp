@@ -134,3 +134,44 @@ TEST_CASE("progress: a terminal display redraws in place and ends the line") {
   CHECK(all.find("3/3") != std::string::npos);
   std::fclose(f);
 }
+
+TEST_CASE("progress: a fast loop on a terminal is redrawn at most 10 times a second") {
+  std::FILE* f = std::tmpfile();
+  REQUIRE(f != nullptr);
+  int64_t updates = 0;
+  double seconds = 0;
+  {
+    run::ProgressBar bar({.total = 0, .stream = f, .display = run::Display::kTerminal});
+    const auto start = std::chrono::steady_clock::now();
+    while (std::chrono::steady_clock::now() - start < std::chrono::milliseconds(350)) {
+      bar.update();
+      ++updates;
+    }
+    seconds = bar.elapsed_seconds();
+  }
+  std::fflush(f);
+  std::rewind(f);
+  int redraws = 0;
+  for (int c; (c = std::fgetc(f)) != EOF;) redraws += c == '\r';
+  // the first draw, one per 0.1 s, and the final one
+  CHECK(redraws <= static_cast<int>(seconds * 10) + 2);
+  CHECK(redraws >= 2);
+  CHECK(updates > 1000);
+  std::fclose(f);
+}
+
+TEST_CASE("progress: a loop that turns slow after fast first steps still gets its lines") {
+  std::FILE* f = std::tmpfile();
+  REQUIRE(f != nullptr);
+  {
+    run::ProgressBar bar({.total = 1100, .stream = f, .plain_seconds = 0.05});
+    for (int i = 0; i < 1000; ++i) bar.update();  // fast
+    for (int i = 0; i < 100; ++i) {               // then 3 ms a step: 0.3 s, room for several lines
+      std::this_thread::sleep_for(std::chrono::milliseconds(3));
+      bar.update();
+    }
+  }
+  // Without a bounded stride the fast start would postpone the next clock read past the end: one line only.
+  CHECK(lines_of(f).size() >= 3);
+  std::fclose(f);
+}

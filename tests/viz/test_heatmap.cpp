@@ -1,5 +1,6 @@
 // Tests for viz/heatmap.h: one cell per value coloured on the scale, labels, values that fit, bad input.
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include <cmath>
 
@@ -76,4 +77,18 @@ TEST_CASE("heatmap: wrong dimensions or label counts are Errors") {
   CHECK_THROWS_AS(viz::heatmap(tensor({1.0, 2.0})), Error);
   CHECK_THROWS_AS(viz::heatmap(tensor({1.0, 2.0}).reshape({1, 2}), {.row_labels = {"a", "b"}}), Error);
   CHECK_THROWS_AS(viz::heatmap(tensor({1.0, 2.0}).reshape({1, 2}), {.col_labels = {"a"}}), Error);
+}
+
+TEST_CASE("heatmap: small cells label every few rows and columns instead of overlapping them") {
+  std::vector<std::string> labels;
+  for (int i = 0; i < 64; ++i) labels.push_back(fmt::format("t{}", i));
+  const Tensor w = zeros({64, 64});
+  const std::string svg = viz::heatmap(w, {.row_labels = labels, .col_labels = labels, .cell = 6});
+  svg_test::check_svg(svg, "heatmap 64x64");
+  pugi::xml_document doc;
+  REQUIRE(svg_test::xml_error(svg, doc).empty());
+  CHECK(has_text(doc, "t0"));
+  CHECK_FALSE(has_text(doc, "t1"));  // 8 px labels on 6 px cells: every second one
+  CHECK(has_text(doc, "t2"));
+  CHECK(cells(doc).size() == 64 * 64);
 }
