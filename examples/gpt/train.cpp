@@ -105,6 +105,18 @@ int train(run::Cli& cli, Settings& s) {
   distributed::DataParallel dp(model.parameters());
   const distributed::Shard shard = distributed::shard(s.batch_size);
   const bool main_rank = distributed::is_main();
+  if (s.eval_only) {  // nanoGPT's eval_only: one evaluation of the checkpoint, e.g. on many more batches
+    check(s.resume, "--eval-only evaluates a checkpoint: pass --resume too (nanoGPT: --init_from=resume --eval_only)");
+    Generator gt(stream_seed(cli.seed, iter, kEvalTrain)), gv(stream_seed(cli.seed, iter, kEvalVal));
+    const double tl = estimate_loss(model, train_blocks, s, gt, shard);
+    const double vl = estimate_loss(model, val_blocks, s, gv, shard);
+    fmt::print("step {}: train loss {:.4f}, val loss {:.4f} ({} batches of {} per split)\n", iter, tl, vl,
+               s.eval_iters, s.batch_size);
+    run::Result result;
+    result.add("val_loss", vl).add("train_loss", tl).add("eval_iters", s.eval_iters).add("iters", iter);
+    result.print();
+    return 0;
+  }
   const auto settings = pinned_settings(s, cli.seed);
   fmt::print("GPT: {} layers, {} heads, n_embd {}, block {}, vocab {} ({:.2f}M parameters); {} train / {} val "
              "characters; batch {}, {} steps{}\n", s.n_layer, s.n_head, s.n_embd, s.block_size, vocab.size(),
