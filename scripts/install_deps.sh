@@ -12,6 +12,7 @@ packages=(
   clang libclang-rt-14-dev                                             # the checkpoint reader's fuzz target
   python3-numpy                                                        # a test reads checkpoints back with NumPy
   graphviz                                                             # renders the autograd graph example to SVG
+  libopenmpi-dev openmpi-bin                                           # distributed/: data-parallel over MPI
 )
 if [ "${GLIMPSE_WITH_TORCH:-0}" = "1" ]; then
   packages+=(python3-torch)

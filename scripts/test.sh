@@ -17,6 +17,8 @@ done_phase "installing dependencies"
 
 echo "== release build: build/"
 bash scripts/build.sh build
+# Besides every case on its own, this runs the distributed suite as one job of 2 processes (mpirun_np2_test_distributed,
+# release builds with Open MPI only, 300 s timeout) and the examples under mpirun -np 2 (tests/distributed/).
 ctest --test-dir build -j "$jobs" --output-on-failure
 done_phase "release build and tests"
 

@@ -38,7 +38,7 @@ namespace {
 // A character as a heatmap label: the invisible ones made visible.
 std::string label(char c) {
   if (c == '\n') return "\u23ce";  // ⏎
-  if (c == ' ') return "\u2423";   // ␣
+  if (c == ' ') return "\u00b7";   // ·
   return std::string(1, c);
 }
 }  // namespace

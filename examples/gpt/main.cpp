@@ -10,8 +10,17 @@
 // defaults. Everything goes to --out (default runs/gpt): ckpt.safetensors, loss.svg, attention/layer<l>_head<h>.svg,
 // report.html; --sample writes under <out>/sample/. The last stdout line is
 // `result: val_loss=... ms_per_iter=... tokens_per_s=...` (training) or the sampling speeds (--sample).
+//
+// Data-parallel on N processes, unchanged: `mpirun -np 2 ./build/examples/gpt --threads 1` (as root add
+// --allow-run-as-root, on one machine --oversubscribe). --batch-size stays the global batch; each rank trains on
+// batch_size / N rows of it and the ranks average their gradients (distributed/), so the run follows the one-process
+// run; rank 0 alone prints, plots and writes the checkpoint, which resumes on any number of processes.
 #include <fmt/format.h>
 
+#include <cstdio>
+#include <exception>
+
+#include "distributed/comm.h"
 #include "run/cli.h"
 #include "settings.h"
 #include "train.h"
@@ -19,6 +28,8 @@
 using namespace gpt_example;
 
 int main(int argc, char** argv) {
+  glimpse::distributed::Session mpi(argc, argv);  // a world of one unless started by mpirun
+  if (!glimpse::distributed::is_main()) std::freopen("/dev/null", "w", stdout);  // rank 0 speaks for every rank
   glimpse::run::Cli cli("gpt", "Trains nanoGPT's character-level baby GPT on tiny shakespeare (or --data), or samples "
                         "from its checkpoint (--sample).");
   Settings s;
@@ -35,5 +46,11 @@ int main(int argc, char** argv) {
     return glimpse::run::kExitUsage;
   }
   if (cli.smoke) apply_smoke(cli, s);
-  return glimpse::run::guarded(cli.name(), [&] { return s.sample ? sample(cli, s) : train(cli, s); });
+  try {
+    if (s.sample) return glimpse::distributed::is_main() ? sample(cli, s) : 0;
+    return train(cli, s);
+  } catch (const std::exception& e) {
+    // Under mpirun the other ranks may be waiting in a collective for this one: abort stops them all.
+    glimpse::distributed::abort(fmt::format("gpt: error: {}", e.what()), glimpse::run::kExitFailure);
+  }
 }

@@ -87,6 +87,8 @@ void add_flags(Cli& cli, Settings& s) {
   cli.add_flag("--resume", s.resume, "continue the run whose checkpoint is <out>/ckpt.safetensors");
   cli.add_flag("--profile", s.profile, "print where one training step's time and memory go, op by op (the tape "
                "inspector; also <out>/profile.txt and profile.svg)");
+  cli.add_flag("--eval-only,--eval_only", s.eval_only, "with --resume: evaluate the checkpoint on --eval-iters "
+               "batches per split and stop");
   cli.add_flag("--sample", s.sample, "sample from <out>/ckpt.safetensors instead of training");
   cli.add("--prompt,--start", s.prompt, "--sample: the text to continue");
   cli.add("--max-new-tokens,--max_new_tokens", s.max_new_tokens, "--sample: characters to generate")

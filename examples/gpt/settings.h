@@ -24,7 +24,7 @@ struct Settings {
   int64_t batch_size = 12, max_iters = 2000, eval_interval = 250, eval_iters = 20, log_interval = 10;
   double learning_rate = 1e-3, min_lr = 1e-4, weight_decay = 0.1, beta1 = 0.9, beta2 = 0.99, grad_clip = 1.0;
   int64_t warmup_iters = 100, lr_decay_iters = 2000;
-  bool decay_lr = true, resume = false;
+  bool decay_lr = true, resume = false, eval_only = false;
   // sampling (--sample) and the attention figures
   bool sample = false;
   bool profile = false;  // print the tape inspector's table for one training step

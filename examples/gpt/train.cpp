@@ -13,6 +13,7 @@
 #include "autograd/grad_mode.h"
 #include "autograd/profile.h"
 #include "data/text_blocks.h"
+#include "distributed/data_parallel.h"
 #include "figures.h"
 #include "optim/adam.h"
 #include "optim/clip_grad.h"
@@ -43,17 +44,20 @@ namespace {
 
 enum Purpose : uint64_t { kBatch = 1, kDropout = 2, kEvalTrain = 3, kEvalVal = 4 };
 
-// nanoGPT's estimate_loss: the mean loss over eval_iters random batches, in eval mode, without a tape.
-double estimate_loss(models::GPT& model, const data::TextBlocks& blocks, const Settings& s, Generator& gen) {
+// nanoGPT's estimate_loss: the mean loss over eval_iters random batches, in eval mode, without a tape. Under mpirun
+// each rank evaluates its shard of every batch and the ranks average (every rank gets the same number).
+double estimate_loss(models::GPT& model, const data::TextBlocks& blocks, const Settings& s, Generator& gen,
+                     const distributed::Shard& shard) {
   NoGradGuard no_grad;
   model.eval();
   double total = 0.0;
   for (int64_t k = 0; k < s.eval_iters; ++k) {
     auto [x, y] = blocks.sample(s.batch_size, gen);
-    total += models::GPT::loss(model.forward(x), y).item();
+    total += models::GPT::loss(model.forward(x.narrow(0, shard.start, shard.length)),
+                               y.narrow(0, shard.start, shard.length)).item();
   }
   model.train();
-  return total / static_cast<double>(s.eval_iters);
+  return distributed::mean_over_ranks(total / static_cast<double>(s.eval_iters));
 }
 
 }  // namespace
@@ -100,6 +104,23 @@ int train(run::Cli& cli, Settings& s) {
     check(iter <= s.max_iters, "--resume: the checkpoint is at step {}, beyond --max-iters {}; pass a larger "
           "--max-iters to train on", iter, s.max_iters);
   }
+  // Data-parallel (a world of one without mpirun): rank 0's parameters everywhere; each rank takes its rows of every
+  // global batch, and the gradients are averaged before clipping, so clipping sees the whole batch's gradient.
+  distributed::DataParallel dp(model.parameters());
+  const distributed::Shard shard = distributed::shard(s.batch_size);
+  const bool main_rank = distributed::is_main();
+  if (s.eval_only) {  // nanoGPT's eval_only: one evaluation of the checkpoint, e.g. on many more batches
+    check(s.resume, "--eval-only evaluates a checkpoint: pass --resume too (nanoGPT: --init_from=resume --eval_only)");
+    Generator gt(stream_seed(cli.seed, iter, kEvalTrain)), gv(stream_seed(cli.seed, iter, kEvalVal));
+    const double tl = estimate_loss(model, train_blocks, s, gt, shard);
+    const double vl = estimate_loss(model, val_blocks, s, gv, shard);
+    fmt::print("step {}: train loss {:.4f}, val loss {:.4f} ({} batches of {} per split)\n", iter, tl, vl,
+               s.eval_iters, s.batch_size);
+    run::Result result;
+    result.add("val_loss", vl).add("train_loss", tl).add("eval_iters", s.eval_iters).add("iters", iter);
+    result.print();
+    return 0;
+  }
   const auto settings = pinned_settings(s, cli.seed);
   fmt::print("GPT: {} layers, {} heads, n_embd {}, block {}, vocab {} ({:.2f}M parameters); {} train / {} val "
              "characters; batch {}, {} steps{}\n", s.n_layer, s.n_head, s.n_embd, s.block_size, vocab.size(),
@@ -107,11 +128,13 @@ int train(run::Cli& cli, Settings& s) {
              s.max_iters, s.resume ? fmt::format(", resumed at step {}", iter) : "");
 
   // log.txt: nanoGPT's console log (a line per --log-interval steps, one per evaluation); a resumed run appends.
+  // Rank 0 alone writes it; the other ranks write their log and their progress bar to /dev/null.
   std::filesystem::create_directories(cli.out);
-  std::FILE* log = std::fopen((cli.out / "log.txt").string().c_str(), s.resume ? "a" : "w");
+  std::FILE* log = main_rank ? std::fopen((cli.out / "log.txt").string().c_str(), s.resume ? "a" : "w")
+                             : std::fopen("/dev/null", "w");
   check(log != nullptr, "cannot write {}/log.txt; check that --out is a writable folder", cli.out.string());
   const std::unique_ptr<std::FILE, int (*)(std::FILE*)> log_closer(log, &std::fclose);
-  run::ProgressBar bar({.total = s.max_iters, .desc = "train"});
+  run::ProgressBar bar({.total = s.max_iters, .desc = "train", .stream = main_rank ? stderr : log});
   bar.update(iter);
   double train_seconds = 0.0, train_cpu_seconds = 0.0;  // CPU time too: on a loaded machine wall time includes waiting
   int64_t timed_steps = 0;
@@ -120,7 +143,8 @@ int train(run::Cli& cli, Settings& s) {
     const bool resumed_here = s.resume && iter == ckpt.iter();  // this step's evaluation is in the history already
     if ((iter % s.eval_interval == 0 || iter == s.max_iters) && !resumed_here) {
       Generator gt(stream_seed(cli.seed, iter, kEvalTrain)), gv(stream_seed(cli.seed, iter, kEvalVal));
-      const double tl = estimate_loss(model, train_blocks, s, gt), vl = estimate_loss(model, val_blocks, s, gv);
+      const double tl = estimate_loss(model, train_blocks, s, gt, shard);
+      const double vl = estimate_loss(model, val_blocks, s, gv, shard);
       history.eval_iter.push_back(static_cast<double>(iter));
       history.eval_train.push_back(tl);
       history.eval_val.push_back(vl);
@@ -131,27 +155,33 @@ int train(run::Cli& cli, Settings& s) {
       fmt::print(log, "{}", line);
       std::fflush(stdout);
       std::fflush(log);
-      save_checkpoint(ckpt_path, model, opt, *sched, history, iter, settings, vocab);
+      if (main_rank) save_checkpoint(ckpt_path, model, opt, *sched, history, iter, settings, vocab);
     }
     if (iter >= s.max_iters) break;
 
     const auto t0 = std::chrono::steady_clock::now();
     const std::clock_t c0 = std::clock();
     Generator gb(stream_seed(cli.seed, iter, kBatch));
-    auto [x, y] = train_blocks.sample(s.batch_size, gb);
-    manual_seed(stream_seed(cli.seed, iter, kDropout));  // dropout draws from the default generator
+    auto [x, y] = train_blocks.sample(s.batch_size, gb);  // the global batch, the same on every rank
+    // Dropout draws from the default generator; each rank its own stream (rank 0's is the one-process stream).
+    manual_seed(stream_seed(cli.seed, iter, kDropout + 16 * static_cast<uint64_t>(distributed::rank())));
     // --profile watches the run's second step (the first fills the allocator's cache), or its only one.
     std::optional<TapeProfiler> profiler;
-    if (s.profile && timed_steps == std::min<int64_t>(1, s.max_iters - iter - 1 + timed_steps)) profiler.emplace();
-    Variable loss = models::GPT::loss(model.forward(x), y);
+    if (s.profile && distributed::is_main() &&
+        timed_steps == std::min<int64_t>(1, s.max_iters - iter - 1 + timed_steps)) {
+      profiler.emplace();
+    }
+    Variable loss = models::GPT::loss(model.forward(x.narrow(0, shard.start, shard.length)),
+                                      y.narrow(0, shard.start, shard.length));
     opt.zero_grad();
     loss.backward();
     if (profiler) run::show_profile(profiler->stop(), cli.out, fmt::format("one GPT training step (step {})", iter));
+    dp.average_gradients();
     if (s.grad_clip > 0.0) optim::clip_grad_norm_(model.parameters(), s.grad_clip);
     opt.step();
     const double lr = opt.lr(0);  // the rate this step used
     sched->step();
-    const double l = loss.item();
+    const double l = distributed::mean_over_ranks(loss.item());  // the whole batch's loss
     train_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     train_cpu_seconds += static_cast<double>(std::clock() - c0) / CLOCKS_PER_SEC;
     ++timed_steps;
@@ -166,6 +196,7 @@ int train(run::Cli& cli, Settings& s) {
     bar.update();
   }
   bar.close();
+  if (!main_rank) return 0;  // rank 0 holds the same model: it alone samples, plots and reports
   const double wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   const double ms_per_iter = timed_steps > 0 ? 1e3 * train_seconds / static_cast<double>(timed_steps) : 0.0;
   const double tokens_per_s =
@@ -191,7 +222,8 @@ int train(run::Cli& cli, Settings& s) {
       .add("iters", iter)
       .add("cpu_ms_per_iter", timed_steps > 0 ? 1e3 * train_cpu_seconds / static_cast<double>(timed_steps) : 0.0)
       .add("params", model.get_num_params())
-      .add("wall_s", wall_seconds);
+      .add("wall_s", wall_seconds)
+      .add("ranks", distributed::world_size());
   viz::Report report("Character-level GPT");
   report.text(fmt::format("nanoGPT's GPT on {}: {} layers, {} heads, n_embd {}, context {}, batch {}; AdamW lr {} "
                           "(warm-up {}, cosine to {} at {}), weight decay {} on matrices, clip {}.", s.data, s.n_layer,

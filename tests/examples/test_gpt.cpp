@@ -88,6 +88,12 @@ TEST_CASE("gpt: a run stopped at step 10 and resumed to 20 is bit-identical to a
     CHECK(equal(ca.tensors[i].second, cb.tensors[i].second));  // model, optimizer, schedule and loss history
   }
   CHECK(ca.at("history.step_loss").numel() == 20);
+  // --eval-only evaluates the checkpoint (on the same batches as the run's last evaluation) and changes nothing.
+  r = example_test::run("gpt", "--smoke --threads 1 --resume --eval-only --eval-iters 4 --out " + quoted(b));
+  REQUIRE_MESSAGE(r.exit_code == 0, r.output);
+  CHECK(std::stod(r.result.at("val_loss")) == doctest::Approx(ca.at("history.eval_val").tolist().back()).epsilon(1e-3));
+  CHECK(equal(load_safetensors((b / "ckpt.safetensors").string()).at("model.transformer.wte.weight"),
+              ca.at("model.transformer.wte.weight")));
   CHECK(ca.at("history.eval_val").numel() == 3);
   std::filesystem::remove_all(a);
   std::filesystem::remove_all(b);
