@@ -2,10 +2,15 @@
 #pragma once
 
 #include "nn/activation.h"
+#include "nn/adaptive_avg_pool2d.h"
 #include "nn/additive_attention.h"
 #include "nn/attention.h"
+#include "nn/avg_pool2d.h"
+#include "nn/batch_norm2d.h"
+#include "nn/conv2d.h"
 #include "nn/dropout.h"
 #include "nn/embedding.h"
+#include "nn/flatten.h"
 #include "nn/gru.h"
 #include "nn/hard_attention.h"
 #include "nn/init.h"
@@ -15,6 +20,7 @@
 #include "nn/loss.h"
 #include "nn/lstm.h"
 #include "nn/luong_attention.h"
+#include "nn/max_pool2d.h"
 #include "nn/module.h"
 #include "nn/multihead_attention.h"
 #include "nn/sequential.h"
