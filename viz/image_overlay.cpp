@@ -24,17 +24,21 @@ double heat_at(const OverlayPanel& p, double y, double x) {
   return (1 - fy) * ((1 - fx) * h(y0, x0) + fx * h(y0, x1)) + fy * ((1 - fx) * h(y1, x0) + fx * h(y1, x1));
 }
 
-// The panel's pixels: grey image, heat colour blended over it with opacity max_opacity * heat / max(heat).
+// The panel's pixels: grey image, heat colour blended over it with opacity max_opacity * t, where t is the heat
+// rescaled to [0, 1] over the panel (min to max), so that a map of sigmoids all near 0.5 still shows its contrast.
 std::vector<uint8_t> composite(const OverlayPanel& p, double max_opacity) {
   std::vector<uint8_t> rgb(static_cast<size_t>(p.height * p.width * 3));
-  double hmax = 0;
-  for (double v : p.heat) hmax = std::max(hmax, v);
+  double hmin = 0, hmax = 0;
+  if (!p.heat.empty()) {
+    hmin = *std::min_element(p.heat.begin(), p.heat.end());
+    hmax = *std::max_element(p.heat.begin(), p.heat.end());
+  }
   for (int64_t y = 0; y < p.height; ++y) {
     for (int64_t x = 0; x < p.width; ++x) {
       const double g = std::clamp(p.image[y * p.width + x], 0.0, 1.0);
       double r = g, gr = g, b = g;
-      if (hmax > 0) {
-        const double t = std::clamp(heat_at(p, y, x) / hmax, 0.0, 1.0);
+      if (hmax > hmin) {
+        const double t = std::clamp((heat_at(p, y, x) - hmin) / (hmax - hmin), 0.0, 1.0);
         const Rgb c = viridis(t);
         const double a = max_opacity * t;
         r = (1 - a) * g + a * c.r;

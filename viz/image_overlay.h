@@ -7,7 +7,8 @@
 //   viz::save(out / "spatial_attention.svg", viz::image_overlay(panels, {.title = "spatial attention", .columns = 6}));
 //
 // Each panel is one embedded PNG (viz/png.h): the grey image, composited with the heat in the viridis colours at an
-// opacity that grows with the heat, so low attention leaves the image visible. A coarse heat grid (a CNN's feature
+// opacity that grows with the heat (rescaled from its min to its max in each panel), so low attention leaves the
+// image visible. A coarse heat grid (a CNN's feature
 // map, a ViT's patches) is upsampled bilinearly to the image's pixels. Boxes (e.g. where a digit was pasted) are drawn
 // as outlines on top, and the heat's peak as a small red cross when asked for.
 #pragma once
@@ -27,7 +28,7 @@ struct OverlayPanel {
   std::string title = "";
   std::vector<double> image = {};  // height * width grey values in [0, 1] (clamped), row-major
   int64_t height = 0, width = 0;
-  std::vector<double> heat = {};   // heat_height * heat_width values >= 0 (normalised per panel); empty: no overlay
+  std::vector<double> heat = {};   // heat_height * heat_width values (rescaled min..max per panel); empty: none
   int64_t heat_height = 0, heat_width = 0;
   std::vector<OverlayBox> boxes = {};
   bool mark_peak = false;          // a red cross at the heat's largest cell
