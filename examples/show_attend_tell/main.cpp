@@ -9,7 +9,7 @@
 // overlay per emitted digit, Xu et al.'s figure), loss.svg, report.html. Last line:
 //   result: sequence_accuracy=... attention_in_box=... digit_accuracy=... ...
 //
-//   ./build/examples/show_attend_tell [--data DIR] [--steps 2500] [--batch-size 32] [--lr 2e-3] [--out DIR]
+//   ./build/examples/show_attend_tell [--data DIR] [--steps 1500] [--batch-size 32] [--lr 2e-3] [--out DIR]
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -39,7 +39,7 @@ constexpr int64_t kEos = 10, kBos = 11, kVocab = 12, kSteps = kDigitsPerCanvas +
 
 struct Options {
   std::string data;
-  int64_t steps = 2500;
+  int64_t steps = 1500;
   int64_t batch_size = 32;
   double lr = 2e-3;
   int64_t test_canvases = 1000;
