@@ -5,7 +5,8 @@
 //
 // Reports on 1,000 test canvases: sequence accuracy (all three digits right) and where it looks: the fraction of
 // emitted digits whose attention peak (the centre of the grid cell of largest weight) lies inside the 28x28 box of a
-// pasted digit with the label it names. Writes under --out: attention_over_time.svg (for a few test canvases, one
+// pasted digit with the label it names (and attention_on_truth: inside the box of the digit due at that step, whatever
+// was emitted). Writes under --out: attention_over_time.svg (for a few test canvases, one
 // overlay per emitted digit, Xu et al.'s figure), loss.svg, report.html. Last line:
 //   result: sequence_accuracy=... attention_in_box=... digit_accuracy=... ...
 //
@@ -14,6 +15,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <random>
 #include <string>
 #include <vector>
@@ -55,12 +57,13 @@ std::string token_name(int64_t t) { return t == kEos ? "<eos>" : t == kBos ? "<b
 
 struct Scores {
   double sequence_accuracy = 0, attention_in_box = 0, digit_accuracy = 0;
+  double attention_on_truth = 0;  // peak inside the box of the digit due at that step, whatever was emitted
 };
 
 // Greedy captions of the test canvases, scored.
 Scores evaluate(const models::ShowAttendTell& net, const Canvases& test, models::GreedyOutput& shown, int64_t keep) {
   const int64_t n = test.images.size(0), grid_w = net.grid_width();
-  int64_t sequences = 0, digits = 0, in_box = 0;
+  int64_t sequences = 0, digits = 0, in_box = 0, on_truth = 0;
   for (int64_t b0 = 0; b0 < n; b0 += 250) {
     const int64_t len = std::min<int64_t>(250, n - b0);
     models::GreedyOutput g = net.greedy(Variable(test.images.narrow(0, b0, len)), kBos, kSteps);
@@ -74,6 +77,8 @@ Scores evaluate(const models::ShowAttendTell& net, const Canvases& test, models:
         digits += tok == truth;
         const int64_t cell = peaks.at<int64_t>({i, t});
         const int64_t cx = (cell % grid_w) * 8 + 4, cy = (cell / grid_w) * 8 + 4;  // the cell's centre pixel
+        const Box& due = test.boxes[b0 + i][t];
+        on_truth += cx >= due.x && cx < due.x + kDigit && cy >= due.y && cy < due.y + kDigit;
         for (const Box& box : test.boxes[b0 + i]) {
           if (box.label == tok && cx >= box.x && cx < box.x + kDigit && cy >= box.y && cy < box.y + kDigit) {
             ++in_box;
@@ -85,7 +90,8 @@ Scores evaluate(const models::ShowAttendTell& net, const Canvases& test, models:
     }
   }
   return {static_cast<double>(sequences) / n, static_cast<double>(in_box) / (n * kDigitsPerCanvas),
-          static_cast<double>(digits) / (n * kDigitsPerCanvas)};
+          static_cast<double>(digits) / (n * kDigitsPerCanvas),
+          static_cast<double>(on_truth) / (n * kDigitsPerCanvas)};
 }
 
 // Xu et al.'s figure: per canvas, one overlay per emitted digit, the named digit's box in green.
@@ -133,6 +139,7 @@ int run_example(const run::Cli& cli, Options o) {
   double window_sum = 0, first_loss = 0, train_seconds = 0;
   net.train();
   run::ProgressBar bar({.total = o.steps, .desc = "training"});
+  const std::clock_t cpu_start = std::clock();  // on a shared machine wall time mostly measures the waiting
   const auto start = std::chrono::steady_clock::now();
   for (int64_t s = 0; s < o.steps; ++s) {
     const Canvases batch = make_canvases(d.train_images, d.train_labels, o.batch_size, rng);
@@ -156,14 +163,16 @@ int run_example(const run::Cli& cli, Options o) {
   }
   bar.close();
   train_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double cpu_ms_per_step = 1000.0 * static_cast<double>(std::clock() - cpu_start) / CLOCKS_PER_SEC /
+                                 static_cast<double>(o.steps);
   const double last_loss = curve.empty() ? first_loss : curve.back();
 
   net.eval();
   models::GreedyOutput shown;
   const Scores sc = evaluate(net, test, shown, std::min<int64_t>(4, o.test_canvases));
   fmt::print("\n{} test canvases: sequence accuracy {:.4f}, digit accuracy {:.4f}, attention peak in the named "
-             "digit's box {:.4f}\n",
-             o.test_canvases, sc.sequence_accuracy, sc.digit_accuracy, sc.attention_in_box);
+             "digit's box {:.4f}, in the box of the digit due at that step {:.4f}\n",
+             o.test_canvases, sc.sequence_accuracy, sc.digit_accuracy, sc.attention_in_box, sc.attention_on_truth);
   for (int64_t i = 0; i < shown.tokens.size(0); ++i) {
     std::string said;
     for (int64_t t = 0; t < kSteps; ++t) said += token_name(shown.tokens.at<int64_t>({i, t})) + " ";
@@ -181,11 +190,13 @@ int run_example(const run::Cli& cli, Options o) {
   run::Result result;
   result.add("sequence_accuracy", sc.sequence_accuracy)
       .add("attention_in_box", sc.attention_in_box)
+      .add("attention_on_truth", sc.attention_on_truth)
       .add("digit_accuracy", sc.digit_accuracy)
       .add("first_loss", first_loss)
       .add("last_loss", last_loss)
       .add("train_seconds", train_seconds)
       .add("ms_per_step", 1000.0 * train_seconds / static_cast<double>(o.steps))
+      .add("cpu_ms_per_step", cpu_ms_per_step)
       .add("wall_seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count());
   viz::Report report("Show, attend and tell on MNIST canvases");
   report.text("Canvases of three MNIST digits (its test set used as a small corpus: training canvases from the first "
