@@ -97,14 +97,13 @@ Variable conv2d(const Variable& x, const Variable& weight, const Variable& bias,
   return record("conv2d", out, inputs, [=, wshape = weight.shape()](const Tensor& grad) -> Grads {
     const Tensor g = grad.contiguous();  // [N, OC, OH, OW]
     Grads grads(has_bias ? 3 : 2);
-    Tensor dx = need_x ? empty({n, c, h, wd}, g.dtype()) : Tensor();
+    Tensor dx = need_x ? zeros({n, c, h, wd}, g.dtype()) : Tensor();
     Tensor dw = need_w ? empty({groups, ocg, k}, g.dtype()) : Tensor();
     for (int64_t i = 0; i < n; ++i) {
       const Tensor gi = g.select(0, i).view({groups, ocg, l});
       if (need_x) {
         // dcols = Wᵀ g per group, then every column entry back to its pixel
-        Tensor dcols = matmul(w_saved.transpose(-1, -2), gi).view({groups * k, l});
-        dx.narrow(0, i, 1).copy_(col2im(dcols, 1, c, h, wd, w));
+        col2im_add(matmul(w_saved.transpose(-1, -2), gi).view({groups * k, l}), dx.narrow(0, i, 1), w);
       }
       if (need_w) {
         const Tensor cols = im2col(x_saved.narrow(0, i, 1), w).view({groups, k, l});

@@ -4,7 +4,7 @@
 // every patch is copied out as one column of a matrix, all output pixels of all images are a single product
 //   out[OC, N * OH * OW] = weight[OC, C * kh * kw] @ cols[C * kh * kw, N * OH * OW]
 // which OpenBLAS runs at full speed. im2col builds `cols`; col2im is its adjoint (it adds every column entry back to
-// the input pixel it was copied from), which is what the gradient with respect to the input needs.
+// the input pixel it was copied from), which is what the gradient with respect to the input needs (col2im_add).
 //
 // Layout of cols: row r = (c * kh + i) * kw + j (channel c, kernel row i, kernel column j), column q = (n * OH + oh) *
 // OW + ow. Rows of one channel are contiguous, so with groups the rows of group g are the block [g * K, (g + 1) * K)
@@ -36,7 +36,9 @@ inline int64_t window_out_size(int64_t in, int64_t kernel, int64_t stride, int64
 // x: [N, C, H, W] (float32/float64, any strides) -> cols [C * kh * kw, N * OH * OW] (contiguous)
 Tensor im2col(const Tensor& x, const Window2d& w);
 
-// cols: [C * kh * kw, N * OH * OW] -> [N, C, H, W]: every entry added back to the input pixel im2col took it from.
-Tensor col2im(const Tensor& cols, int64_t n, int64_t c, int64_t h, int64_t width, const Window2d& w);
+// cols: [C * kh * kw, N * OH * OW] added into x: [N, C, H, W] (contiguous, same dtype): every entry added back to the
+// input pixel im2col took it from. Adding in place lets the conv backward write each image's gradient where it
+// belongs, with no zeroed temporary and no copy.
+void col2im_add(const Tensor& cols, const Tensor& x, const Window2d& w);
 
 }  // namespace glimpse
