@@ -24,5 +24,6 @@
 #include "autograd/ops_reduce.h"
 #include "autograd/ops_shape.h"
 #include "autograd/ops_matmul.h"
+#include "autograd/ops_conv.h"
 #include "optim/optim.h"
 #include "nn/nn.h"
