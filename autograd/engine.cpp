@@ -7,6 +7,8 @@
 //      into one gradient per input, which the engine checks, un-broadcasts and adds into the input's pending
 //      gradient (or, for a leaf, into its .grad());
 //   3. frees what each Node saved as soon as it has run, unless retain_graph is set.
+// Before a Node runs, the tensors it saved are checked against their versions (node.h): a tensor changed in place
+// since the forward would give silently wrong gradients, so that is an Error instead.
 #include <chrono>
 
 #include "autograd/node.h"
@@ -77,11 +79,14 @@ std::vector<VariableImpl*> topological_order(VariableImpl* root) {
 // Checks one gradient returned by `node` for input i and brings it to the input's shape.
 Tensor conform(const Tensor& g, const VariableImpl& input, const Node& node, size_t i) {
   const Tensor& x = input.data;
-  check(g.dtype() == x.dtype(), "backward of '{}': gradient for input {} has dtype {} but the input is {}", node.name, i,
+  check(g.dtype() == x.dtype() || (is_floating(g.dtype()) && is_floating(x.dtype())),
+        "backward of '{}': gradient for input {} has dtype {} but the input is {}", node.name, i,
         dtype_name(g.dtype()), dtype_name(x.dtype()));
-  if (g.shape() == x.shape()) return g;
+  // A float32 input of an op that promoted to float64 (x32 + x64, as in PyTorch) gets its gradient in its own dtype.
+  const Tensor gx = g.dtype() == x.dtype() ? g : g.to(x.dtype());
+  if (gx.shape() == x.shape()) return gx;
   try {
-    return sum_to_size(g, x.shape());
+    return sum_to_size(gx, x.shape());
   } catch (const Error&) {
     throw Error(fmt::format("backward of '{}': gradient for input {} has shape {}, which does not reduce to the "
                             "input's shape {}", node.name, i, g.shape(), x.shape()));
@@ -96,6 +101,30 @@ Grads apply_node(Node& node, const Tensor& g) {
   Grads grads = node.apply(g);
   profiler->on_backward(node, std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count());
   return grads;
+}
+
+// Throws if a tensor `node` saved for backward was changed in place since the op ran. `output` is the value the node
+// made; the message says which of the node's tensors it was, when it is one the user can name.
+void check_saved(const Node& node, const VariableImpl& output) {
+  for (int k = 0; k < node.saved.count; ++k) {
+    const Saved::Entry& e = node.saved.entries[k];
+    if (e.storage->version() == e.version) [[likely]] continue;
+    std::string which = "a tensor it saved";
+    if (output.data.storage().get() == e.storage) {
+      which = fmt::format("its output (shape {})", output.data.shape());
+    } else {
+      for (size_t i = 0; i < node.inputs.size(); ++i) {
+        const Tensor& x = node.inputs[i]->data;
+        if (x.storage().get() != e.storage) continue;
+        which = fmt::format("its input {} (shape {}, {})", i, x.shape(), dtype_name(x.dtype()));
+        break;
+      }
+    }
+    throw Error(fmt::format("backward of '{}': {} was modified in place after the op saved it for backward (version "
+                            "{}, saved at version {}), so its gradient would be computed from the new numbers; change "
+                            "a clone() instead, or make the change before the forward or after backward", node.name,
+                            which, e.storage->version(), e.version));
+  }
 }
 
 }  // namespace
@@ -132,6 +161,7 @@ void Variable::backward(const Tensor& gradient, bool retain_graph) const {
     if (impl->retains_grad) accumulate(impl->grad, g.clone());  // retain_grad(): keep a copy for the user
     check(!node.released(), "backward: the graph through '{}' was already freed by an earlier backward; pass "
           "retain_graph = true to the first backward() to run backward twice", node.name);
+    check_saved(node, *impl);
     Grads grads = apply_node(node, g);
     g = Tensor();
     check(grads.size() == node.inputs.size(), "backward of '{}': returned {} gradients for {} inputs", node.name,

@@ -137,7 +137,8 @@ Variable cross_entropy(const Variable& logits, const Tensor& target, const Cross
   ClassRows rows = to_class_rows(logits.data(), target, op, "logits");
   CrossEntropyForward f = cross_entropy_forward(rows.scores, rows.target, options.ignore_index, options.label_smoothing);
   Tensor out = reduce_rows(f.loss, f.num_valid, red, rows.layout.loss_shape);
-  return record(op, out, {logits},
+  const Saved kept = saved(rows.scores, rows.target);  // before the closure below takes rows over
+  return record(op, out, {logits}, kept,
                 [rows = std::move(rows), lse = f.lse, n = f.num_valid, red, options](const Tensor& g) -> Grads {
                   Tensor d = cross_entropy_backward(row_grad(g, n, red), rows.scores, rows.target, lse,
                                                     options.ignore_index, options.label_smoothing);
@@ -156,7 +157,7 @@ Variable nll_loss(const Variable& log_probs, const Tensor& target, const NLLLoss
   Tensor out = reduce_rows(f.loss, f.num_valid, red, rows.layout.loss_shape);
   const int64_t C = rows.scores.size(1);
   // Backward needs only the targets, not the log-probabilities.
-  return record(op, out, {log_probs},
+  return record(op, out, {log_probs}, saved(rows.target),
                 [target = rows.target, layout = rows.layout, C, n = f.num_valid, red, options](const Tensor& g) -> Grads {
                   Tensor d = nll_loss_backward(row_grad(g, n, red), target, C, options.ignore_index);
                   return {from_class_rows(d, layout)};
@@ -179,7 +180,7 @@ Variable mse_loss(const Variable& input, const Variable& target, const std::stri
   Tensor diff = sub(input.data(), target.data());
   Tensor out = reduce_elements(square(diff), red);
   const bool need_input = input.requires_grad(), need_target = target.requires_grad();
-  return record(op, out, {input, target}, [diff, red, need_input, need_target](const Tensor& g) -> Grads {
+  return record(op, out, {input, target}, saved(diff), [diff, red, need_input, need_target](const Tensor& g) -> Grads {
     Tensor gi = mul(diff, mul(element_grad(g, diff.numel(), red), 2.0));
     return {need_input ? gi : Tensor(), need_target ? neg(gi) : Tensor()};
   });
@@ -194,6 +195,7 @@ Variable binary_cross_entropy_with_logits(const Variable& logits, const Tensor& 
   const Reduction red = parse_reduction(reduction, op);
   Tensor loss = binary_cross_entropy_with_logits_forward(logits.data(), target, pos_weight);
   return record(op, reduce_elements(loss, red), {logits},
+                saved(logits.data(), target, pos_weight),
                 [x = logits.data(), target, pos_weight, red](const Tensor& g) -> Grads {
                   return {binary_cross_entropy_with_logits_backward(element_grad(g, x.numel(), red), x, target,
                                                                     pos_weight)};
@@ -214,7 +216,7 @@ Variable layer_norm(const Variable& x, const Shape& normalized_shape, const Vari
   if (has_w) inputs.push_back(weight);
   if (has_b) inputs.push_back(bias);
   const LayerNormGradMask mask{x.requires_grad(), has_w && weight.requires_grad(), has_b && bias.requires_grad()};
-  return record(op, f.y, inputs,
+  return record(op, f.y, inputs, saved(x.data(), w),
                 [x = x.data(), w, mean = f.mean, rstd = f.rstd, mask, has_w, has_b](const Tensor& g) -> Grads {
                   LayerNormBackward b = layer_norm_backward(g, x, mean, rstd, w, mask);
                   Grads grads{b.dx};

@@ -18,6 +18,8 @@ namespace glimpse {
 
 // a: [*b1, m, k] (or [k]), b: [*b2, k, n] (or [k]) -> [broadcast(b1, b2), m, n]
 Variable matmul(const Variable& a, const Variable& b) {
+  check_defined(a, "matmul");
+  check_defined(b, "matmul");
   Tensor y = matmul(a.data(), b.data());  // validates shapes and dtypes, naming both shapes
   const bool need_a = a.requires_grad(), need_b = b.requires_grad();
   // Both operands as matrices: a2: [*b1, m, k], b2: [*b2, k, n].
@@ -27,7 +29,8 @@ Variable matmul(const Variable& a, const Variable& b) {
   // Each gradient needs only the *other* operand: keep a alive only if db is wanted, b only if da is.
   Tensor a_saved = need_b ? a.data() : Tensor(), b_saved = need_a ? b.data() : Tensor();
 
-  return record("matmul", y, {a, b}, [a_saved, b_saved, a2, b2, need_a, need_b, a_shape = a.shape(),
+  return record("matmul", y, {a, b}, saved(a_saved, b_saved),
+                [a_saved, b_saved, a2, b2, need_a, need_b, a_shape = a.shape(),
                                       b_shape = b.shape()](const Tensor& g) -> Grads {
     Tensor g2 = g;  // -> [*batch, m, n]
     if (b_shape.size() == 1) g2 = g2.unsqueeze(-1);  // [..., m] -> [..., m, 1]

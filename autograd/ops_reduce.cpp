@@ -73,6 +73,7 @@ Tensor extremum_backward(const Tensor& g, const Tensor& x, const Tensor& y, cons
 
 // x: [*] -> [*] reduced; dx = g broadcast back over the reduced dims
 Variable sum(const Variable& x, const Shape& dims, bool keepdim) {
+  check_defined(x, "sum");
   Tensor y = sum(x.data(), dims, keepdim);
   const Reduced r = describe(x.data(), dims);
   return record("sum", y, {x}, [r](const Tensor& g) -> Grads { return {expand_back(g, r)}; });
@@ -80,6 +81,7 @@ Variable sum(const Variable& x, const Shape& dims, bool keepdim) {
 
 // x: [*] -> [*] reduced; dx = g / count broadcast back (divided before broadcasting: fewer divisions)
 Variable mean(const Variable& x, const Shape& dims, bool keepdim) {
+  check_defined(x, "mean");
   Tensor y = mean(x.data(), dims, keepdim);
   const Reduced r = describe(x.data(), dims);
   return record("mean", y, {x}, [r](const Tensor& g) -> Grads {
@@ -91,36 +93,40 @@ Variable mean(const Variable& x, const Shape& dims, bool keepdim) {
 
 // x: [*] -> [*] reduced; dx = g / (number of ties) at each position equal to the max, 0 elsewhere
 Variable amax(const Variable& x, const Shape& dims, bool keepdim) {
+  check_defined(x, "amax");
   Tensor y = amax(x.data(), dims, keepdim);
   const Reduced r = describe(x.data(), dims);
-  return record("amax", y, {x}, [x = x.data(), y, r](const Tensor& g) -> Grads {
+  return record("amax", y, {x}, saved(x.data(), y), [x = x.data(), y, r](const Tensor& g) -> Grads {
     return {extremum_backward(g, x, y, r)};
   });
 }
 
 // x: [*] -> [*] reduced; as amax, at the positions equal to the min
 Variable amin(const Variable& x, const Shape& dims, bool keepdim) {
+  check_defined(x, "amin");
   Tensor y = amin(x.data(), dims, keepdim);
   const Reduced r = describe(x.data(), dims);
-  return record("amin", y, {x}, [x = x.data(), y, r](const Tensor& g) -> Grads {
+  return record("amin", y, {x}, saved(x.data(), y), [x = x.data(), y, r](const Tensor& g) -> Grads {
     return {extremum_backward(g, x, y, r)};
   });
 }
 
 // x: [*] -> [] (0-d); as amax over every dim (the tensor op supplies the empty-input error)
 Variable max(const Variable& x) {
+  check_defined(x, "max");
   Tensor y = max(x.data());
   const Reduced r = describe(x.data(), {});
-  return record("max", y, {x}, [x = x.data(), y, r](const Tensor& g) -> Grads {
+  return record("max", y, {x}, saved(x.data(), y), [x = x.data(), y, r](const Tensor& g) -> Grads {
     return {extremum_backward(g, x, y, r)};
   });
 }
 
 // x: [*] -> [] (0-d); as amin over every dim
 Variable min(const Variable& x) {
+  check_defined(x, "min");
   Tensor y = min(x.data());
   const Reduced r = describe(x.data(), {});
-  return record("min", y, {x}, [x = x.data(), y, r](const Tensor& g) -> Grads {
+  return record("min", y, {x}, saved(x.data(), y), [x = x.data(), y, r](const Tensor& g) -> Grads {
     return {extremum_backward(g, x, y, r)};
   });
 }
@@ -132,7 +138,8 @@ VariableValuesIndices arg_extremum(const Variable& x, int64_t dim, bool keepdim,
   const char* op = is_max ? "max" : "min";
   ValuesIndices r = is_max ? max(x.data(), dim, keepdim) : min(x.data(), dim, keepdim);
   const int d = wrap_dim(dim, x.dim(), op);
-  Variable values = record(op, r.values, {x}, [in = x.shape(), idx = r.indices, d, keepdim](const Tensor& g) -> Grads {
+  Variable values = record(op, r.values, {x}, saved(r.indices),
+                           [in = x.shape(), idx = r.indices, d, keepdim](const Tensor& g) -> Grads {
     if (in.size() == 0) return {g};  // a 0-d input is its own max
     Tensor gk = keepdim ? g : g.unsqueeze(d);  // scatter_add wants index and src with the input's number of dims
     Tensor ik = keepdim ? idx : idx.unsqueeze(d);
@@ -150,9 +157,10 @@ VariableValuesIndices min(const Variable& x, int64_t dim, bool keepdim) { return
 // x: [*] -> [*] reduced. var = sum((x - m)²) / (N - c), with m the mean, so dvar/dx = 2 (x - m) / (N - c): the path
 // through m adds nothing, because sum(x - m) = 0.
 Variable var(const Variable& x, const Shape& dims, int64_t correction, bool keepdim) {
+  check_defined(x, "var");
   Tensor y = var(x.data(), dims, correction, keepdim);
   const Reduced r = describe(x.data(), dims);
-  return record("var", y, {x}, [x = x.data(), correction, r](const Tensor& g) -> Grads {
+  return record("var", y, {x}, saved(x.data()), [x = x.data(), correction, r](const Tensor& g) -> Grads {
     const double denom = static_cast<double>(std::max<int64_t>(0, r.count - correction));  // as the forward
     Tensor centered = x - mean(x, r.dims, /*keepdim=*/true);
     return {centered * (keep(g, r) * (2.0 / denom))};
@@ -162,9 +170,10 @@ Variable var(const Variable& x, const Shape& dims, int64_t correction, bool keep
 // x: [*] -> [*] reduced. std = sqrt(var), so dx = g / (2 std) * dvar/dx = g (x - m) / ((N - c) std). Where std is 0
 // (all elements equal) the derivative is undefined; it is taken as 0, as PyTorch does, instead of 0/0 = NaN.
 Variable std(const Variable& x, const Shape& dims, int64_t correction, bool keepdim) {
+  check_defined(x, "std");
   Tensor y = std(x.data(), dims, correction, keepdim);
   const Reduced r = describe(x.data(), dims);
-  return record("std", y, {x}, [x = x.data(), y, correction, r](const Tensor& g) -> Grads {
+  return record("std", y, {x}, saved(x.data(), y), [x = x.data(), y, correction, r](const Tensor& g) -> Grads {
     const double denom = static_cast<double>(std::max<int64_t>(0, r.count - correction));
     Tensor yk = keep(y, r);
     Tensor g_over_std = where(eq(yk, 0.0), zero_scalar(g), keep(g, r) / yk);
@@ -177,9 +186,10 @@ Variable std(const Variable& x, const Shape& dims, int64_t correction, bool keep
 
 // x: [*] -> [*] reduced. d/dx log(sum exp(x)) = exp(x) / sum exp(x) = exp(x - y): the softmax over the reduced dims.
 Variable logsumexp(const Variable& x, const Shape& dims, bool keepdim) {
+  check_defined(x, "logsumexp");
   Tensor y = logsumexp(x.data(), dims, keepdim);
   const Reduced r = describe(x.data(), dims);
-  return record("logsumexp", y, {x}, [x = x.data(), y, r](const Tensor& g) -> Grads {
+  return record("logsumexp", y, {x}, saved(x.data(), y), [x = x.data(), y, r](const Tensor& g) -> Grads {
     return {keep(g, r) * exp(x - keep(y, r))};
   });
 }
@@ -188,9 +198,10 @@ Variable logsumexp(const Variable& x, const Shape& dims, bool keepdim) {
 // PyTorch: p = 2 is x / y; p = 1 is sign(x); p = ±inf splits g among the elements whose |x| equals y; p = 0 (a count)
 // has gradient 0; where y = 0 the gradient is 0 rather than 0/0.
 Variable norm(const Variable& x, double p, const Shape& dims, bool keepdim) {
+  check_defined(x, "norm");
   Tensor y = norm(x.data(), p, dims, keepdim);
   const Reduced r = describe(x.data(), dims);
-  return record("norm", y, {x}, [x = x.data(), y, p, r](const Tensor& g) -> Grads {
+  return record("norm", y, {x}, saved(x.data(), y), [x = x.data(), y, p, r](const Tensor& g) -> Grads {
     Tensor gk = keep(g, r), yk = keep(y, r);
     Tensor zero = zero_scalar(g);
     if (p == 0.0) return {zeros_like(x)};
@@ -210,16 +221,18 @@ Variable norm(const Variable& x, double p, const Shape& dims, bool keepdim) {
 
 // x: [*] -> [*] along dim. dy_i/dx_j = y_i (δij - y_j), so dx = y * (g - sum(g * y, dim)).
 Variable softmax(const Variable& x, int64_t dim) {
+  check_defined(x, "softmax");
   Tensor y = softmax(x.data(), dim);
-  return record("softmax", y, {x}, [y, dim](const Tensor& g) -> Grads {
+  return record("softmax", y, {x}, saved(y), [y, dim](const Tensor& g) -> Grads {
     return {y * (g - sum(g * y, Shape{dim}, /*keepdim=*/true))};
   });
 }
 
 // x: [*] -> [*] along dim. y = x - logsumexp(x), so dx = g - softmax(x) * sum(g, dim) with softmax(x) = exp(y).
 Variable log_softmax(const Variable& x, int64_t dim) {
+  check_defined(x, "log_softmax");
   Tensor y = log_softmax(x.data(), dim);
-  return record("log_softmax", y, {x}, [y, dim](const Tensor& g) -> Grads {
+  return record("log_softmax", y, {x}, saved(y), [y, dim](const Tensor& g) -> Grads {
     return {g - exp(y) * sum(g, Shape{dim}, /*keepdim=*/true)};
   });
 }

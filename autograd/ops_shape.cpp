@@ -152,7 +152,8 @@ Variable cat(const std::vector<Variable>& xs, int64_t dim) {
     pieces[i].length = ts[i].size(d);
     start += pieces[i].length;
   }
-  return record("cat", y, std::span<const Variable>(xs), [pieces = std::move(pieces), d](const Tensor& g) -> Grads {
+  return record("cat", y, std::span<const Variable>(xs), saved(),
+                [pieces = std::move(pieces), d](const Tensor& g) -> Grads {
     Grads grads;
     grads.reserve(pieces.size());
     for (const Piece& p : pieces) {
@@ -172,7 +173,8 @@ Variable stack(const std::vector<Variable>& xs, int64_t dim) {
   std::vector<DType> dtypes;
   dtypes.reserve(ts.size());
   for (const Tensor& t : ts) dtypes.push_back(t.dtype());
-  return record("stack", y, std::span<const Variable>(xs), [dtypes = std::move(dtypes), d](const Tensor& g) -> Grads {
+  return record("stack", y, std::span<const Variable>(xs), saved(),
+                [dtypes = std::move(dtypes), d](const Tensor& g) -> Grads {
     Grads grads;
     grads.reserve(dtypes.size());
     for (size_t i = 0; i < dtypes.size(); ++i) grads.push_back(g.select(d, static_cast<int64_t>(i)).to(dtypes[i]));
@@ -217,9 +219,10 @@ std::vector<Variable> chunk(const Variable& x, int64_t chunks, int64_t dim) {
 // x: [..., n, ...], index: [k] -> [..., k, ...]. dx = zeros, then dx[.., index[i], ..] += g[.., i, ..]: a scatter_add
 // with the index broadcast over g's other dims, so repeated indices accumulate.
 Variable index_select(const Variable& x, int64_t dim, const Tensor& index) {
+  check_defined(x, "index_select");
   Tensor y = index_select(x.data(), dim, index);
   const int d = wrap_dim(dim, x.dim(), "index_select");
-  return record("index_select", y, {x}, [in = x.shape(), index, d](const Tensor& g) -> Grads {
+  return record("index_select", y, {x}, saved(index), [in = x.shape(), index, d](const Tensor& g) -> Grads {
     Shape along = Shape::filled(in.size(), 1);  // [1, .., k, .., 1]: the index laid along dim
     along[d] = index.numel();
     Tensor idx = index.dim() == 0 ? index.unsqueeze(0) : index;  // a 0-d index picked one slice
@@ -230,16 +233,18 @@ Variable index_select(const Variable& x, int64_t dim, const Tensor& index) {
 // x: [*], index: [*] (same number of dims) -> index's shape. y[i][j] = x[i][index[i][j]] (dim = 1), so
 // dx[i][index[i][j]] += g[i][j]: a scatter_add into zeros.
 Variable gather(const Variable& x, int64_t dim, const Tensor& index) {
+  check_defined(x, "gather");
   Tensor y = gather(x.data(), dim, index);
-  return record("gather", y, {x}, [in = x.shape(), index, dim](const Tensor& g) -> Grads {
+  return record("gather", y, {x}, saved(index), [in = x.shape(), index, dim](const Tensor& g) -> Grads {
     return {scatter_add(zeros(in, g.dtype()), dim, index, g)};
   });
 }
 
 // ids: [*] int64, weight: [V, D] -> [*, D]. Row v of the weight's gradient is the sum of g's rows whose id is v.
 Variable embedding(const Tensor& ids, const Variable& weight) {
+  check_defined(weight, "embedding");
   Tensor y = embedding(ids, weight.data());
-  return record("embedding", y, {weight}, [ids, V = weight.size(0)](const Tensor& g) -> Grads {
+  return record("embedding", y, {weight}, saved(ids), [ids, V = weight.size(0)](const Tensor& g) -> Grads {
     return {embedding_backward(ids, g, V)};
   });
 }

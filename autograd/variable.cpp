@@ -16,7 +16,8 @@ Variable::Variable(Tensor data, bool requires_grad) : impl_(std::make_shared<Var
 
 namespace {
 void check_var(const std::shared_ptr<VariableImpl>& impl, const char* op) {
-  check(impl != nullptr, "{}: the Variable is undefined (default-constructed)", op);
+  check(impl != nullptr, "{}: the Variable is undefined (default-constructed); give it a value first, e.g. "
+        "Variable(zeros({{2, 3}}))", op);
 }
 }  // namespace
 

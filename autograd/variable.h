@@ -96,4 +96,10 @@ class Variable {
   std::shared_ptr<VariableImpl> impl_;
 };
 
+// Throws a clear Error when `v` is undefined; `op` names the call the user made ("add: the Variable is undefined").
+inline void check_defined(const Variable& v, const char* op) {
+  check(v.defined(), "{}: the Variable is undefined (default-constructed); give it a value first, e.g. "
+        "Variable(zeros({{2, 3}}))", op);
+}
+
 }  // namespace glimpse

@@ -1,5 +1,6 @@
 // Benchmark: the per-op overhead of the autograd tape.
-//   1. recording one op: add of two 8-element Variables that require grad (forward only, the result dropped);
+//   1. recording one op: add of two 8-element Variables that require grad (forward only, the result dropped), and
+//      mul, whose backward saves both inputs (so it also pays for the version counters of what it saved);
 //   2. one forward + backward of a 2-layer MLP on a batch of 1: x [1, 64] -> Linear(64, 128) -> tanh -> Linear(128, 10)
 //      -> sum of squares, then backward and zeroing the gradients;
 //   3. one forward + backward of a GPT-sized transformer MLP block on 512 tokens: x [512, 384] -> x + Linear(1536, 384)
@@ -34,6 +35,7 @@ int main() {
   manual_seed(0);
   Variable a(randn({8}), true), b(randn({8}), true);
   double record_us = median_us([&] { Variable c = a + b; }, 20000);
+  double record_mul_us = median_us([&] { Variable c = a * b; }, 20000);
   double plain_us = median_us([&] { Tensor c = a.data() + b.data(); }, 20000);
 
   Variable x(randn({1, 64}));
@@ -64,6 +66,7 @@ int main() {
   fmt::print("{:<58} {:>10}\n", "workload", "µs");
   fmt::print("{:<58} {:>10.3f}\n", "tensor add, 8 elements (no autograd)", plain_us);
   fmt::print("{:<58} {:>10.3f}\n", "record one op: Variable add, 8 elements", record_us);
+  fmt::print("{:<58} {:>10.3f}\n", "record one op: Variable mul, 8 elements (saves a and b)", record_mul_us);
   fmt::print("{:<58} {:>10.3f}\n", "MLP 64-128-10, batch 1: forward + backward + zero_grad", mlp_us);
   fmt::print("{:<58} {:>10.1f}\n", "GPT MLP block, 512 tokens x 384: forward + backward", block_us);
   fmt::print("({} elementwise threads, {} OpenBLAS threads)\n", get_num_threads(), openblas_get_num_threads());

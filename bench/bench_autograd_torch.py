@@ -29,6 +29,8 @@ def main():
     ad, bd = a.detach(), b.detach()
     plain_us = median_us(lambda: ad + bd, 20000)
     record_us = median_us(lambda: a + b, 20000)
+    record_mul_us = median_us(lambda: a * b, 20000)
+    record_mul_us = median_us(lambda: a * b, 20000)
 
     x = torch.randn(1, 64)
     w1 = (torch.randn(64, 128) * 0.1).requires_grad_()
@@ -66,6 +68,7 @@ def main():
     print(f"{'workload':<58} {'µs':>10}")
     print(f"{'tensor add, 8 elements (no autograd)':<58} {plain_us:>10.3f}")
     print(f"{'record one op: Variable add, 8 elements':<58} {record_us:>10.3f}")
+    print(f"{'record one op: Variable mul, 8 elements (saves a and b)':<58} {record_mul_us:>10.3f}")
     print(f"{'MLP 64-128-10, batch 1: forward + backward + zero_grad':<58} {mlp_us:>10.3f}")
     print(f"{'GPT MLP block, 512 tokens x 384: forward + backward':<58} {block_us:>10.1f}")
     print(f"(torch {torch.__version__}, {torch.get_num_threads()} threads)")

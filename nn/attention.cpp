@@ -183,7 +183,7 @@ Variable masked_softmax(const Variable& scores, const Tensor& mask, bool causal,
     }
   });
 
-  return record("masked_softmax", y, {scores}, [y, scale](const Tensor& g) -> Grads {
+  return record("masked_softmax", y, {scores}, saved(y), [y, scale](const Tensor& g) -> Grads {
     return {masked_softmax_backward(y, g, scale)};
   });
 }

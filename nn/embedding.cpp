@@ -33,7 +33,7 @@ Variable Embedding::forward(const Tensor& ids) const {
   // the ids (dtype int64, each in [0, V)) and names the bad one.
   const int64_t pad = *padding_idx, rows = num_embeddings;
   return record("embedding", glimpse::embedding(ids, weight.data()), {weight},
-                [ids, pad, rows](const Tensor& g) -> Grads {
+                saved(ids), [ids, pad, rows](const Tensor& g) -> Grads {
                   Tensor grad_weight = embedding_backward(ids, g, rows);  // [*, D] summed by id into [V, D]
                   grad_weight.select(0, pad).zero_();
                   return {grad_weight};

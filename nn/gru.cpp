@@ -81,7 +81,8 @@ Variable gru_recurrence(const Variable& xg, const Variable& w_hh, const Variable
 
   std::vector<Variable> inputs{xg, w_hh, h0};
   if (has_bias) inputs.push_back(b_hh);
-  return record("gru", out, inputs, [saved, h_all, w, T, B, H, has_bias, lengths](const Tensor& grad) -> Grads {
+  return record("gru", out, inputs, glimpse::saved(w),
+                [saved, h_all, w, T, B, H, has_bias, lengths](const Tensor& grad) -> Grads {
     const Tensor g_out = grad.contiguous();  // [T + 1, B, H]
     const DType dt = g_out.dtype();
     Tensor d_xg = empty({T, B, 3 * H}, dt), d_hg = empty({T, B, 3 * H}, dt);

@@ -31,6 +31,10 @@ Variable Linear::forward(const Variable& x) const {
   check(x.dim() >= 1 && x.size(-1) == in_features,
         "Linear: input of shape {} does not end in in_features={}; the last dim must be the {} features", x.shape(),
         in_features, in_features);
+  check(x.dtype() == weight.dtype(), "Linear: input of shape {} is {} but the layer's parameters are {}; Linear wants "
+        "a floating-point input of its dtype ({}): convert with x.to({}){}", x.shape(), dtype_name(x.dtype()),
+        dtype_name(weight.dtype()), dtype_name(weight.dtype()), weight.dtype() == kFloat64 ? "kFloat64" : "kFloat32",
+        is_floating(x.dtype()) ? " or the layer with to()" : " (token ids go through nn::Embedding first)");
   // weight.t() is a view: matmul hands it to BLAS with the transpose flag, and folds the leading dims of x into the
   // rows of one GEMM.
   Variable y = matmul(x, weight.t());

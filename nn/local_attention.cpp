@@ -80,9 +80,10 @@ LocalAttentionOutput LocalAttention::forward(const Variable& query, const Variab
   } else {
     // p_t = t, clamped to the last source position (a target longer than its source keeps looking at the end).
     std::vector<double> pos(static_cast<size_t>(B * Tq));
+    const int64_t start = std::min(first_position, S);  // positions clamp below S anyway; first_position + t could overflow
     for (int64_t b = 0; b < B; ++b) {
       for (int64_t t = 0; t < Tq; ++t) {
-        pos[b * Tq + t] = static_cast<double>(std::min(first_position + t, std::max<int64_t>(length[b] - 1, 0)));
+        pos[b * Tq + t] = static_cast<double>(std::min(start + t, std::max<int64_t>(length[b] - 1, 0)));
       }
     }
     p = Variable(tensor(pos, {B, Tq, 1}, dt));

@@ -139,7 +139,7 @@ Variable lstm_recurrence(const Variable& xg, const Variable& w_hh, const Variabl
     Tensor d_w = matmul(d_xg.view({T * B, 4 * H}).t(), h_before.view({T * B, H}));
     return {d_xg, d_w, dh, dc};
   };
-  return record("lstm", out, {xg, w_hh, h0, c0}, std::move(backward));
+  return record("lstm", out, {xg, w_hh, h0, c0}, saved(w), std::move(backward));
 }
 
 }  // namespace

@@ -57,14 +57,24 @@ RNNBase::SequenceSizes RNNBase::check_input(const Variable& input) const {
         input.shape(), layout);
   check(input.size(2) == input_size, "{}: input of shape {} has {} features but input_size is {}; expected {}", op,
         input.shape(), input.size(2), input_size, layout);
+  const DType want = layers_[0].weight_ih.dtype();
+  check(input.dtype() == want, "{}: input of shape {} is {} but the layer's parameters are {}; {} wants a "
+        "floating-point input of its dtype: convert with x.to({}){}", op, input.shape(), dtype_name(input.dtype()),
+        dtype_name(want), op, want == kFloat64 ? "kFloat64" : "kFloat32",
+        is_floating(input.dtype()) ? " or the layer with to()" : " (token ids go through nn::Embedding first)");
   return {input.size(options.batch_first ? 1 : 0), input.size(options.batch_first ? 0 : 1)};
 }
 
 void RNNBase::check_state(const Variable& state, const char* what, int64_t B) const {
   const int64_t L = options.num_layers * (options.bidirectional ? 2 : 1), H = hidden_size;
   check(!state.defined() || state.shape() == Shape{L, B, H},
-        "{}: initial state {} of shape {} should be [num_layers{}, B, hidden_size] = [{}, {}, {}]", type_name(), what,
-        state.defined() ? state.shape() : Shape{}, options.bidirectional ? " * 2" : "", L, B, H);
+        "{}: initial state {} of shape {} should be [num_layers{}, B, hidden_size] = [{}, {}, {}], with B = {} read "
+        "from dim {} of the input because batch_first is {} (input {}); {}", type_name(), what,
+        state.defined() ? state.shape() : Shape{}, options.bidirectional ? " * 2" : "", L, B, H, B,
+        options.batch_first ? 0 : 1, options.batch_first ? "true" : "false",
+        options.batch_first ? "[B, T, input_size]" : "[T, B, input_size]",
+        options.batch_first ? "is the input time-major? then set batch_first = false"
+                            : "is the input batch-major? then set batch_first = true");
 }
 
 std::vector<int64_t> RNNBase::check_lengths(const std::vector<int64_t>& lengths, int64_t T, int64_t B) const {

@@ -65,22 +65,18 @@ std::vector<std::string> Adam::buffer_names() const {
 }
 
 void Adam::step() {
-  for (const Group& group : groups_) {
-    for (size_t k = 0; k < group.params.size(); ++k) {
-      const Variable& p = group.params[k];
-      if (!p.grad().defined()) continue;
-      check_grad(p);
-      State& s = state_for(group.first_index + k, p.data());
-      ++s.step;
-      const double t = static_cast<double>(s.step);
-      StepScalars sc{group.lr, group.weight_decay, group.lr / (1.0 - std::pow(options_.beta1, t)),
-                     std::sqrt(1.0 - std::pow(options_.beta2, t))};
-      dispatch_float(p.dtype(), name().c_str(), [&]<class T>() {
-        T* vmax = options_.amsgrad ? s.buffers[2].data<T>() : nullptr;
-        adam_step<T>(p.data().data<T>(), p.grad().data<T>(), s.buffers[0].data<T>(), s.buffers[1].data<T>(), vmax,
-                     p.numel(), options_, sc, decoupled_);
-      });
-    }
+  for (const Update& u : prepare_step()) {
+    const Variable& p = *u.param;
+    State& s = *u.state;
+    ++s.step;
+    const double t = static_cast<double>(s.step), lr = u.group->lr;
+    StepScalars sc{lr, u.group->weight_decay, lr / (1.0 - std::pow(options_.beta1, t)),
+                   std::sqrt(1.0 - std::pow(options_.beta2, t))};
+    dispatch_float(p.dtype(), name().c_str(), [&]<class T>() {
+      T* vmax = options_.amsgrad ? s.buffers[2].data<T>() : nullptr;
+      adam_step<T>(p.data().data<T>(), u.grad.data<T>(), s.buffers[0].data<T>(), s.buffers[1].data<T>(), vmax,
+                   p.numel(), options_, sc, decoupled_);
+    });
   }
 }
 

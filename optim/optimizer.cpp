@@ -2,6 +2,7 @@
 #include "optim/optimizer.h"
 
 #include <cmath>
+#include <unordered_set>
 
 namespace glimpse::optim {
 
@@ -12,6 +13,7 @@ void check_option(bool ok, const std::string& optimizer, const char* option, dou
 Optimizer::Optimizer(std::string name, std::vector<ParamGroup> groups, double lr, double weight_decay)
     : name_(std::move(name)) {
   check(!groups.empty(), "{}: got no parameter groups", name_);
+  std::unordered_set<const VariableImpl*> seen;  // a parameter listed twice would be updated twice per step
   size_t index = 0;
   for (size_t g = 0; g < groups.size(); ++g) {
     ParamGroup& pg = groups[g];
@@ -23,14 +25,17 @@ Optimizer::Optimizer(std::string name, std::vector<ParamGroup> groups, double lr
       check(p.defined(), "{}: parameter {} of group {} is undefined", name_, k, g);
       check(p.is_leaf() && p.requires_grad(), "{}: parameter {} of group {} (shape {}) must be a leaf that requires "
             "grad", name_, k, g, p.shape());
-      check(p.data().is_contiguous(), "{}: parameter {} of group {} is not contiguous", name_, k, g);
-      for (const Group& other : groups_) {
-        for (const Variable& q : other.params) check(!q.same(p), "{}: a parameter appears in two groups", name_);
-      }
+      check(p.data().is_contiguous(), "{}: parameter {} of group {} (shape {}) is not contiguous; give it contiguous "
+            "data (p.set_data(p.data().contiguous()))", name_, k, g, p.shape());
+      check(seen.insert(p.impl().get()).second, "{}: parameter {} of group {} (shape {}) is listed twice (in the same "
+            "group or in two groups); it would be updated twice per step, so list each parameter once", name_, k, g,
+            p.shape());
     }
     groups_.push_back({std::move(pg.params), glr, gwd, glr, index});
     index += groups_.back().params.size();
   }
+  check(index > 0, "{}: got an empty parameter list; pass the parameters to optimize (model.parameters()), and check "
+        "that the model has some", name_);
   state_.resize(index);
 }
 
@@ -70,19 +75,51 @@ void Optimizer::set_lr(double lr) {
   for (size_t g = 0; g < groups_.size(); ++g) set_lr(g, lr);
 }
 
-Optimizer::State& Optimizer::state_for(size_t index, const Tensor& like) {
-  State& s = state_[index];
-  if (s.buffers.empty()) {
-    for (size_t b = 0; b < buffer_names().size(); ++b) s.buffers.push_back(zeros_like(like));
+std::vector<Optimizer::Update> Optimizer::prepare_step() {
+  std::vector<Update> updates;
+  for (const Group& group : groups_) {
+    for (size_t k = 0; k < group.params.size(); ++k) {
+      const Variable& p = group.params[k];
+      if (!p.grad().defined()) continue;
+      const size_t index = group.first_index + k;
+      Tensor grad = grad_for_step(index, p);
+      updates.push_back({&p, &group, std::move(grad), &state_for(index, p)});
+    }
   }
-  return s;
+  for (const Update& u : updates) u.param->data().bump_version();
+  return updates;
 }
 
-void Optimizer::check_grad(const Variable& p) const {
+Tensor Optimizer::grad_for_step(size_t index, const Variable& p) const {
   const Tensor& g = p.grad();
-  check(g.shape() == p.shape() && g.dtype() == p.dtype() && g.is_contiguous(),
-        "{}: gradient of shape {} ({}) does not match its parameter of shape {} ({}) or is not contiguous", name_,
-        g.shape(), dtype_name(g.dtype()), p.shape(), dtype_name(p.dtype()));
+  check(p.data().is_contiguous(), "{}.step: parameter {} (shape {}) is no longer contiguous: its data was replaced "
+        "(set_data) by a view such as expand() or t(); give it its own memory with p.set_data(x.contiguous())",
+        name_, index, p.shape());
+  check(g.shape() == p.shape(), "{}.step: the gradient of parameter {} has shape {} but the parameter has shape {}",
+        name_, index, g.shape(), p.shape());
+  check(g.dtype() == p.dtype(), "{}.step: the gradient of parameter {} (shape {}) is {} but the parameter is {}; "
+        "convert it with set_grad(g.to(...)), or zero_grad() and run backward again", name_, index, p.shape(),
+        dtype_name(g.dtype()), dtype_name(p.dtype()));
+  return g.contiguous();  // a transposed or expanded gradient of the right shape is packed, as PyTorch accepts it
+}
+
+Optimizer::State& Optimizer::state_for(size_t index, const Variable& p) {
+  State& s = state_[index];
+  if (s.buffers.empty()) {
+    for (size_t b = 0; b < buffer_names().size(); ++b) s.buffers.push_back(zeros_like(p.data()));
+    return s;
+  }
+  std::vector<std::string> names = buffer_names();
+  for (size_t b = 0; b < s.buffers.size(); ++b) {
+    Tensor& buf = s.buffers[b];
+    check(buf.shape() == p.shape(), "{}.step: parameter {} now has shape {} but its state {} has shape {}: its data "
+          "was replaced (set_data) with another shape after a step; build a new optimizer for the new shape", name_,
+          index, p.shape(), names[b], buf.shape());
+    // model.to(dtype) converts the parameters in place of the old ones; the moments follow them (nn/module.h
+    // promises that optimizers holding the parameters stay valid).
+    if (buf.dtype() != p.dtype()) buf = buf.to(p.dtype());
+  }
+  return s;
 }
 
 // ---- state_dict

@@ -75,10 +75,22 @@ class Optimizer {
   Optimizer(std::string name, std::vector<ParamGroup> groups, double lr, double weight_decay);
   // The names of the per-parameter buffers this optimizer keeps ("exp_avg", ...).
   virtual std::vector<std::string> buffer_names() const = 0;
-  // The state of parameter `index`, with zero buffers created on first use.
-  State& state_for(size_t index, const Tensor& like);
-  // Checks that a gradient can be used by a fused step (contiguous, same shape and dtype as the parameter).
-  void check_grad(const Variable& p) const;
+  // One parameter a step will update: its gradient (packed) and its state.
+  struct Update {
+    const Variable* param;
+    const Group* group;
+    Tensor grad;
+    State* state;
+  };
+  // Every parameter with a gradient, checked before any is changed (so a bad one leaves the model as it was), because
+  // set_data, set_grad and model.to() may have changed them since the constructor looked: a parameter must still be
+  // contiguous and its gradient of its shape and dtype (a transposed or expanded gradient is packed, as PyTorch
+  // accepts it); its state gets zero buffers on first use, follows the parameter's dtype after model.to(dtype), and
+  // is an Error naming the parameter if its shape no longer matches. Each parameter's version is bumped (the step
+  // changes it in place: a graph that saved it refuses to run backward).
+  std::vector<Update> prepare_step();
+  Tensor grad_for_step(size_t index, const Variable& p) const;
+  State& state_for(size_t index, const Variable& p);
 
   std::vector<Group> groups_;
   std::vector<State> state_;

@@ -46,20 +46,16 @@ std::vector<std::string> SGD::buffer_names() const {
 }
 
 void SGD::step() {
-  for (const Group& group : groups_) {
-    for (size_t k = 0; k < group.params.size(); ++k) {
-      const Variable& p = group.params[k];
-      if (!p.grad().defined()) continue;
-      check_grad(p);
-      State& s = state_for(group.first_index + k, p.data());
-      bool first = s.step == 0;
-      ++s.step;
-      dispatch_float(p.dtype(), "SGD", [&]<class T>() {
-        T* buf = s.buffers.empty() ? nullptr : s.buffers[0].data<T>();
-        sgd_step<T>(p.data().data<T>(), p.grad().data<T>(), buf, p.numel(), first, options_, group.lr,
-                    group.weight_decay);
-      });
-    }
+  for (const Update& u : prepare_step()) {
+    const Variable& p = *u.param;
+    State& s = *u.state;
+    bool first = s.step == 0;
+    ++s.step;
+    dispatch_float(p.dtype(), "SGD", [&]<class T>() {
+      T* buf = s.buffers.empty() ? nullptr : s.buffers[0].data<T>();
+      sgd_step<T>(p.data().data<T>(), u.grad.data<T>(), buf, p.numel(), first, options_, u.group->lr,
+                  u.group->weight_decay);
+    });
   }
 }
 

@@ -301,6 +301,7 @@ Tensor& add_(Tensor& dst, const Tensor& src, double alpha) {
   Shape shape = broadcast_shapes(dst.shape(), src.shape(), "add_");
   check(shape == dst.shape(), "add_: source of shape {} does not broadcast to destination shape {}", src.shape(),
         dst.shape());
+  dst.bump_version();
   Tensor s = src.to(dst.dtype());
   Strides ss = broadcast_strides(s.shape(), s.strides(), shape);
   dispatch(dst.dtype(), [&]<class T>() {
@@ -322,6 +323,7 @@ Tensor& add_(Tensor& dst, const Tensor& src, double alpha) {
 
 Tensor& mul_(Tensor& dst, double s) {
   check_defined(dst, "mul_");
+  dst.bump_version();
   dispatch(dst.dtype(), [&]<class T>() {
     T* d = dst.data<T>();
     const T v = static_cast<T>(s);

@@ -241,6 +241,7 @@ bool overlaps(const Tensor& x, const Tensor& y) {
 void matmul_into(Tensor& out, const Tensor& a, const Tensor& b, double beta) {
   check_operands(a, b, "matmul_into");
   check_defined(out, "matmul_into");
+  out.bump_version();
   check(a.dim() == 2 && b.dim() == 2, "matmul_into: {} @ {}: both operands must be 2-d; use matmul for other shapes",
         a.shape(), b.shape());
   const int64_t m = a.size(0), k = a.size(1), n = b.size(1);

@@ -105,6 +105,7 @@ Tensor& uniform_(Tensor& x, double low, double high, Generator& gen) {
   check_writable(x, "uniform_");
   check(std::isfinite(low) && std::isfinite(high) && low <= high,
         "uniform_: needs finite low <= high, got low = {} and high = {}", low, high);
+  x.bump_version();
   dispatch_float(x.dtype(), "uniform_", [&]<class T>() {
     const T lo = static_cast<T>(low), hi = static_cast<T>(high), width = static_cast<T>(high - low);
     // lo + width * u can round up to hi itself; the largest value below hi stands in for it then.
@@ -122,6 +123,7 @@ Tensor& normal_(Tensor& x, double mean, double stddev, Generator& gen) {
   check_writable(x, "normal_");
   check(std::isfinite(mean) && std::isfinite(stddev) && stddev >= 0.0,
         "normal_: needs a finite mean and a finite std >= 0, got mean = {} and std = {}", mean, stddev);
+  x.bump_version();
   dispatch_float(x.dtype(), "normal_", [&]<class T>() {
     fill_in_order<T>(x, [&] { return static_cast<T>(mean + stddev * gen.normal()); });
   });
@@ -133,21 +135,21 @@ Tensor& normal_(Tensor& x, double mean, double stddev, Generator& gen) {
 // [] -> shape, U[0, 1)
 Tensor rand(const Shape& shape, DType dtype, Generator& gen) {
   check_float(dtype, "rand");
-  Tensor x = empty(shape, dtype);
+  Tensor x = empty_for("rand", shape, dtype);
   return uniform_(x, 0.0, 1.0, gen);
 }
 
 // [] -> shape, N(0, 1)
 Tensor randn(const Shape& shape, DType dtype, Generator& gen) {
   check_float(dtype, "randn");
-  Tensor x = empty(shape, dtype);
+  Tensor x = empty_for("randn", shape, dtype);
   return normal_(x, 0.0, 1.0, gen);
 }
 
 // [] -> shape (int64), integers in [low, high)
 Tensor randint(int64_t low, int64_t high, const Shape& shape, Generator& gen) {
   check(low < high, "randint: the range [{}, {}) is empty; low must be less than high", low, high);
-  Tensor x = empty(shape, kInt64);
+  Tensor x = empty_for("randint", shape, kInt64);
   fill_in_order<int64_t>(x, [&] { return gen.integer(low, high); });
   return x;
 }
@@ -165,14 +167,14 @@ Tensor randperm(int64_t n, Generator& gen) {
 // [] -> shape, U[low, high)
 Tensor uniform(const Shape& shape, double low, double high, DType dtype, Generator& gen) {
   check_float(dtype, "uniform");
-  Tensor x = empty(shape, dtype);
+  Tensor x = empty_for("uniform", shape, dtype);
   return uniform_(x, low, high, gen);
 }
 
 // [] -> shape, N(mean, std^2)
 Tensor normal(const Shape& shape, double mean, double stddev, DType dtype, Generator& gen) {
   check_float(dtype, "normal");
-  Tensor x = empty(shape, dtype);
+  Tensor x = empty_for("normal", shape, dtype);
   return normal_(x, mean, stddev, gen);
 }
 

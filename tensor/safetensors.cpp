@@ -66,6 +66,21 @@ std::string quote_name(std::string_view s) {
   return fmt::format("{:?}... ({} bytes)", s.substr(0, kMaxShown), s.size());
 }
 
+// Text from a file (or a parser's message quoting it) made printable for an error message: bytes outside printable
+// ASCII become \xNN, so a hostile header cannot put raw control or non-UTF-8 bytes into a terminal or a log.
+std::string printable(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    const auto b = static_cast<unsigned char>(c);
+    if (b >= 0x20 && b < 0x7f) {
+      out += c;
+    } else {
+      out += fmt::format("\\x{:02x}", b);
+    }
+  }
+  return out;
+}
+
 // A JSON value from a file, for an error message, cut short like quote_name().
 std::string shown(const json& v) {
   std::string text = v.dump();
@@ -279,7 +294,12 @@ Header parse_header(std::string_view text, uint64_t data_size, const Source& src
   } catch (const json::exception& e) {
     std::string reason = e.what();
     if (reason.size() > 200) reason = reason.substr(0, 200) + "...";
-    fail(src, "the header is not valid JSON: {}", reason);
+    fail(src, "the header is not valid JSON: {}", printable(reason));
+  }
+  // The format requires the JSON object to start at the first byte; only the end may be padded with spaces.
+  if (text.front() != '{') {
+    fail(src, "the header must start with '{{' (only trailing spaces may pad it), got '{}'",
+         printable(text.substr(0, 1)));
   }
 
   // The tensors must tile the data: sorted by offset, each starts where the previous one ended (no overlaps, no

@@ -87,12 +87,10 @@ class Shape {
 
 using Strides = Shape;
 
-// Row-major (C-order) strides of a shape, in elements.
-inline Strides contiguous_strides(const Shape& shape) {
-  Strides s = Shape::filled(shape.size(), 1);
-  for (int i = shape.size() - 2; i >= 0; --i) s[i] = s[i + 1] * std::max<int64_t>(shape[i + 1], 1);
-  return s;
-}
+// Row-major (C-order) strides of a shape, in elements. A size-0 dim counts as 1 (as in PyTorch), so {0, 2^62, 2^62}
+// holds no element but has strides past int64: the ops that make shapes check that first and name themselves
+// (tensor.cpp's checked_numel); this check is the backstop.
+Strides contiguous_strides(const Shape& shape);  // in tensor.cpp
 
 // Turns a possibly negative dim into 0..ndim-1, or throws naming the op: "sum: dim 3 is out of range for a 2-d tensor".
 inline int wrap_dim(int64_t dim, int ndim, const char* op) {

@@ -2,6 +2,10 @@
 //
 // Buffers come from a small caching allocator (storage.cpp): training loops allocate the same sizes every step, and
 // handing back a freed block of the right size is much cheaper than going to malloc each time.
+//
+// A Storage also counts the in-place changes made to its numbers (its version, as PyTorch's tensor._version): every
+// in-place op (fill_, copy_, add_, uniform_, an optimizer step, ...) bumps it, so that autograd can tell that a tensor
+// a backward saved was overwritten since (autograd/node.h). Views share the Storage, so they share the count.
 #pragma once
 
 #include <cstddef>
@@ -20,6 +24,9 @@ class Storage {
 
   void* data() const { return data_; }
   size_t nbytes() const { return nbytes_; }
+  // In-place changes so far. Not atomic: like the numbers themselves, one Storage is written by one thread at a time.
+  uint64_t version() const { return version_; }
+  void bump_version() { ++version_; }
 
   // How many Storage objects are alive right now (tests use it to prove memory stays flat).
   static int64_t live_count();
@@ -30,6 +37,7 @@ class Storage {
  private:
   void* data_;
   size_t nbytes_;
+  uint64_t version_ = 0;
 };
 
 // Frees every block the caching allocator holds (returns them to the system).

@@ -23,12 +23,24 @@ Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {
   return out;
 }
 
-// The product of the sizes, or an Error naming the op when it overflows int64 (a shape that large cannot exist).
+Strides contiguous_strides(const Shape& shape) {
+  Strides s = Shape::filled(shape.size(), 1);
+  for (int i = shape.size() - 2; i >= 0; --i) {
+    check(!__builtin_mul_overflow(s[i + 1], std::max<int64_t>(shape[i + 1], 1), &s[i]),
+          "shape {} is too large: its strides overflow int64", shape);
+  }
+  return s;
+}
+
+// The product of the sizes, or an Error naming the op when it overflows int64 (a shape that large cannot exist). The
+// product with size-0 dims counted as 1 (the largest packed stride times its size) must fit too: {0, 2^62, 2^62} has
+// no element, but its strides would overflow.
 static int64_t checked_numel(const Shape& shape, const char* op) {
-  int64_t n = 1;
+  int64_t n = 1, span = 1;
   for (int64_t s : shape) {
-    check(s >= 0, "{}: negative size in shape {}", op, shape);
-    check(!__builtin_mul_overflow(n, s, &n), "{}: shape {} has more elements than int64 can count", op, shape);
+    check(s >= 0, "{}: negative size {} in shape {}", op, s, shape);
+    check(!__builtin_mul_overflow(n, s, &n) && !__builtin_mul_overflow(span, std::max<int64_t>(s, 1), &span),
+          "{}: shape {} has more elements than int64 can count", op, shape);
   }
   return n;
 }
@@ -57,15 +69,16 @@ bool Tensor::is_contiguous() const {
 
 // ---- creation
 
-Tensor empty(const Shape& shape, DType dtype) {
-  int64_t n = checked_numel(shape, "empty");
-  check(n <= (int64_t{1} << 50), "empty: shape {} is too large to allocate", shape);
+Tensor empty_for(const char* op, const Shape& shape, DType dtype) {
+  int64_t n = checked_numel(shape, op);
+  check(n <= (int64_t{1} << 50), "{}: shape {} is too large to allocate", op, shape);
   auto storage = std::make_shared<Storage>(static_cast<size_t>(n * dtype_size(dtype)));
   return Tensor(std::move(storage), shape, contiguous_strides(shape), 0, dtype);
 }
-Tensor zeros(const Shape& shape, DType dtype) { return full(shape, 0.0, dtype); }
-Tensor ones(const Shape& shape, DType dtype) { return full(shape, 1.0, dtype); }
-Tensor full(const Shape& shape, double value, DType dtype) { return empty(shape, dtype).fill_(value); }
+Tensor empty(const Shape& shape, DType dtype) { return empty_for("empty", shape, dtype); }
+Tensor zeros(const Shape& shape, DType dtype) { return empty_for("zeros", shape, dtype).fill_(0.0); }
+Tensor ones(const Shape& shape, DType dtype) { return empty_for("ones", shape, dtype).fill_(1.0); }
+Tensor full(const Shape& shape, double value, DType dtype) { return empty_for("full", shape, dtype).fill_(value); }
 Tensor empty_like(const Tensor& t) {
   check_defined(t, "empty_like");
   return empty(t.shape(), t.dtype());
@@ -88,8 +101,12 @@ Tensor arange(double end, DType dtype) { return arange(0.0, end, 1.0, dtype); }
 Tensor arange(double start, double end, double step, DType dtype) {
   check(step != 0.0 && std::isfinite(step), "arange: step must be finite and non-zero (got {})", step);
   check(std::isfinite(start) && std::isfinite(end), "arange: start and end must be finite (got {} and {})", start, end);
-  int64_t n = std::max<int64_t>(0, static_cast<int64_t>(std::ceil((end - start) / step)));
-  Tensor out = empty({n}, dtype);
+  // Counted in double and checked before the conversion: casting 1e300 to int64 is undefined behaviour.
+  const double count = std::max(0.0, std::ceil((end - start) / step));
+  check(count <= double(int64_t{1} << 50), "arange: [{}, {}) in steps of {} would have {} elements, too many to "
+        "allocate", start, end, step, count);
+  const auto n = static_cast<int64_t>(count);
+  Tensor out = empty_for("arange", {n}, dtype);
   dispatch(dtype, [&]<class T>() {
     T* p = out.data<T>();
     for (int64_t i = 0; i < n; ++i) p[i] = static_cast<T>(start + static_cast<double>(i) * step);
@@ -98,7 +115,7 @@ Tensor arange(double start, double end, double step, DType dtype) {
 }
 Tensor linspace(double start, double end, int64_t steps, DType dtype) {
   check(steps >= 0, "linspace: steps must be non-negative (got {})", steps);
-  Tensor out = empty({steps}, dtype);
+  Tensor out = empty_for("linspace", {steps}, dtype);
   double step = steps > 1 ? (end - start) / static_cast<double>(steps - 1) : 0.0;
   dispatch(dtype, [&]<class T>() {
     T* p = out.data<T>();
@@ -111,7 +128,8 @@ Tensor linspace(double start, double end, int64_t steps, DType dtype) {
   return out;
 }
 Tensor eye(int64_t n, DType dtype) {
-  Tensor out = zeros({n, n}, dtype);
+  check(n >= 0, "eye: negative size n = {}; n must be >= 0", n);
+  Tensor out = empty_for("eye", {n, n}, dtype).fill_(0.0);
   dispatch(dtype, [&]<class T>() {
     T* p = out.data<T>();
     for (int64_t i = 0; i < n; ++i) p[i * n + i] = T(1);
@@ -150,6 +168,7 @@ const Tensor& Tensor::copy_(const Tensor& src) const {
   check_defined(src, "copy_");
   Shape b = broadcast_shapes(src.shape(), shape_, "copy_");
   check(b == shape_, "copy_: source of shape {} does not broadcast to destination shape {}", src.shape(), shape_);
+  bump_version();
   Strides ss = broadcast_strides(src.shape(), src.strides(), shape_);
   dispatch(dtype_, [&]<class D>() {
     dispatch(src.dtype(), [&]<class S>() {
@@ -171,6 +190,7 @@ const Tensor& Tensor::copy_(const Tensor& src) const {
 
 const Tensor& Tensor::fill_(double value) const {
   check_defined(*this, "fill_");
+  bump_version();
   dispatch(dtype_, [&]<class T>() {
     T v = static_cast<T>(value);
     T* base = data<T>();
@@ -287,6 +307,7 @@ Tensor Tensor::view(const Shape& requested) const {
 Tensor Tensor::reshape(const Shape& requested) const {
   check_defined(*this, "reshape");
   Shape shape = infer_shape(requested, numel(), "reshape", shape_);
+  checked_numel(shape, "reshape");
   Strides st;
   if (view_strides(shape_, strides_, shape, st)) return Tensor(storage_, shape, st, offset_, dtype_);
   return clone().view(shape);

@@ -64,7 +64,12 @@ class Tensor {
   std::vector<T> to_vector() const;    // every element in row-major order, as T (dtype must match)
 
   // ---- in place. These change the shared numbers, not the handle, so they work on a const Tensor& too (as in
-  // PyTorch's C++ API): every view of the same storage sees the change.
+  // PyTorch's C++ API): every view of the same storage sees the change. Each bumps the storage's version; a kernel
+  // that writes through data<T>() into a tensor it did not just create calls bump_version() itself.
+  uint64_t version() const { return storage_ ? storage_->version() : 0; }
+  void bump_version() const {
+    if (storage_) storage_->bump_version();
+  }
   const Tensor& fill_(double value) const;
   const Tensor& zero_() const { return fill_(0.0); }
   const Tensor& copy_(const Tensor& src) const;  // src broadcasts to this shape; dtypes convert
@@ -100,6 +105,8 @@ inline void check_defined(const Tensor& t, const char* op) {
 
 // ---- creation (dtype defaults to float32, as in PyTorch)
 Tensor empty(const Shape& shape, DType dtype = kFloat32);  // uninitialised
+// empty() for another creator (zeros, eye, randn, ...): a bad shape's Error names `op`, the call the user made.
+Tensor empty_for(const char* op, const Shape& shape, DType dtype);
 Tensor zeros(const Shape& shape, DType dtype = kFloat32);
 Tensor ones(const Shape& shape, DType dtype = kFloat32);
 Tensor full(const Shape& shape, double value, DType dtype = kFloat32);

@@ -30,7 +30,7 @@ Variable leaf(const std::vector<double>& values, const Shape& shape = {-1}, bool
 
 // y = x², with a backward off by a factor of 2 (g x instead of 2 g x).
 Variable square_off_by_two(const Variable& x) {
-  return record("square_off_by_two", square(x.data()), {x}, [x = x.data()](const Tensor& g) -> Grads {
+  return record("square_off_by_two", square(x.data()), {x}, saved(x.data()), [x = x.data()](const Tensor& g) -> Grads {
     return {g * x};
   });
 }
@@ -38,13 +38,14 @@ Variable square_off_by_two(const Variable& x) {
 // y = a b + b², with a backward that forgets the 2b term of dy/db.
 Variable product_missing_term(const Variable& a, const Variable& b) {
   return record("product_missing_term", add(mul(a.data(), b.data()), square(b.data())), {a, b},
+                saved(a.data(), b.data()),
                 [a = a.data(), b = b.data()](const Tensor& g) -> Grads { return {g * b, g * a}; });
 }
 
 // SiLU, y = x σ(x), with the right derivative σ(x) (1 + x (1 - σ(x))).
 Variable silu(const Variable& x) {
   Tensor s = sigmoid(x.data());
-  return record("silu", mul(x.data(), s), {x}, [x = x.data(), s](const Tensor& g) -> Grads {
+  return record("silu", mul(x.data(), s), {x}, saved(x.data(), s), [x = x.data(), s](const Tensor& g) -> Grads {
     return {g * s * (1.0 + x * (1.0 - s))};
   });
 }

@@ -354,4 +354,25 @@ TEST_SUITE("ops_elementwise") {
     CHECK(gradcheck([&](const std::vector<Variable>& in) { return (in[0] - t) * t + t * in[0] / (t + in[0]); },
                     {Variable(rand({3}, kFloat64) + 1.0, true)}));
   }
+
+  TEST_CASE("regression: float32 + float64 promotes to float64 as in PyTorch, and each input gets its own dtype back") {
+    // The forward promoted but backward then failed: "gradient for input 0 has dtype float64 but the input is float32".
+    Variable a(tensor({1, 2, 3}, {3}, kFloat32), true), b(tensor({4, 5, 6}, {3}, kFloat64), true);
+    Variable y = a * b + a;
+    CHECK(y.dtype() == kFloat64);
+    sum(y).backward();
+    REQUIRE(a.grad().dtype() == kFloat32);
+    REQUIRE(b.grad().dtype() == kFloat64);
+    CHECK(a.grad().tolist() == std::vector<double>{5, 6, 7});  // d/da (a b + a) = b + 1
+    CHECK(b.grad().tolist() == std::vector<double>{1, 2, 3});
+  }
+
+  TEST_CASE("regression: an undefined Variable is an Error naming the op the user called") {
+    // Said "data: the Variable is undefined", naming an accessor the user never called.
+    Variable x(zeros({2}));
+    CHECK_THROWS_WITH_AS(add(Variable(), x), doctest::Contains("add: the Variable is undefined"), Error);
+    CHECK_THROWS_WITH_AS(mul(x, Variable()), doctest::Contains("mul: the Variable is undefined"), Error);
+    CHECK_THROWS_WITH_AS(exp(Variable()), doctest::Contains("exp: the Variable is undefined"), Error);
+    CHECK_THROWS_WITH_AS(where(zeros({2}, kInt64), x, Variable()), doctest::Contains("where:"), Error);
+  }
 }

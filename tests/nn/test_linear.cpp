@@ -119,4 +119,14 @@ TEST_SUITE("linear") {
     CHECK(same_as_snapshot(wrong, before));
     std::remove(path.c_str());
   }
+  TEST_CASE("regression: an int64 or wrong-dtype input names Linear and says it wants a floating-point input") {
+    // Said "matmul: ... [3, 4]" (an internal weight shape) for token ids given straight to a Linear.
+    nn::Linear fc(4, 3);
+    CHECK_THROWS_WITH_AS(fc.forward(Variable(zeros({2, 4}, kInt64))),
+                         doctest::Contains("Linear: input of shape [2, 4] is int64 but the layer's parameters are "
+                                           "float32; Linear wants a floating-point input"), Error);
+    CHECK_THROWS_WITH_AS(fc.forward(Variable(zeros({2, 4}, kFloat64))),
+                         doctest::Contains("or the layer with to()"), Error);
+    CHECK(fc.forward(Variable(zeros({2, 4}))).shape() == Shape{2, 3});
+  }
 }

@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -158,5 +159,14 @@ TEST_SUITE("local_attention") {
     CHECK_THROWS_WITH_AS(attn.forward(q, k, v, zeros({2, 5})), doctest::Contains("int64"), Error);
     CHECK_THROWS_WITH_AS(attn.forward(q, Variable(zeros({2, 5, 4})), v), doctest::Contains("LocalAttention"), Error);
     CHECK_THROWS_WITH_AS(attn.forward(q, k, v, Tensor(), -1), doctest::Contains("first_position"), Error);
+  }
+  TEST_CASE("regression: a huge first_position clamps to the last source position instead of overflowing") {
+    // first_position + t overflowed int64 (UBSan) for first_position near INT64_MAX.
+    LocalAttention m(4, 4, {.mode = "local-m", .window = 1});
+    Variable q(randn({2, 3, 4})), k(randn({2, 5, 4}));
+    auto out = m.forward(q, k, k, Tensor(), std::numeric_limits<int64_t>::max());
+    CHECK(out.positions.data().tolist() == std::vector<double>(6, 4.0));  // every query at the last position, S - 1
+    auto same = m.forward(q, k, k, Tensor(), 4);
+    CHECK(out.context.data().tolist() == same.context.data().tolist());
   }
 }

@@ -223,3 +223,102 @@ TEST_SUITE("optimizer") {
     }
   }
 }
+
+// ---- found by the hardening pass (issue 10): what the constructor checks must hold at every step
+TEST_SUITE("optimizer") {
+  TEST_CASE("regression: a parameter whose data was replaced by a view is refused at step, not overflowed") {
+    // SGD on a [64] parameter, then set_data(zeros({1}).expand({64})): the step wrote 64 elements into a 1-element
+    // buffer (heap-buffer-overflow under ASan, a crash in Release). set_data(zeros({3, 2}).t()) updated the wrong
+    // elements silently.
+    Variable p(zeros({64}), true);
+    optim::SGD opt({p}, {.lr = 0.1});
+    p.set_data(zeros({1}).expand({64}));
+    p.set_grad(ones({64}));
+    CHECK_THROWS_WITH_AS(opt.step(), doctest::Contains("SGD.step: parameter 0 (shape [64]) is no longer contiguous"),
+                         Error);
+    Variable q(zeros({2, 3}), true);
+    optim::SGD opt2({q}, {.lr = 0.1});
+    Tensor base = zeros({3, 2});
+    q.set_data(base.t());
+    q.set_grad(ones({2, 3}));
+    CHECK_THROWS_WITH_AS(opt2.step(), doctest::Contains("no longer contiguous"), Error);
+    CHECK(base.tolist() == std::vector<double>(6, 0.0));  // untouched
+  }
+
+  TEST_CASE("regression: a state whose shape no longer matches its parameter is an Error naming the parameter") {
+    // Adam after one step, then set_data(ones({100})) and a matching gradient: the step read and wrote the [64]
+    // moments as if they had 100 elements (heap-buffer-overflow); [2] -> [3] showed only as a NaN.
+    for (int64_t n : {int64_t{100}, int64_t{3}}) {
+      Variable other(zeros({2}), true), p(zeros({n == 3 ? 2 : 64}), true);
+      optim::Adam opt({other, p}, {.lr = 0.1});
+      other.set_grad(ones({2}));
+      p.set_grad(ones(p.shape()));
+      opt.step();
+      const std::vector<double> other_before = other.data().tolist();
+      p.set_data(ones({n}));
+      p.set_grad(ones({n}));
+      const std::string expected = fmt::format("Adam.step: parameter 1 now has shape [{}] but its state exp_avg has "
+                                               "shape", n);
+      CHECK_THROWS_WITH_AS(opt.step(), doctest::Contains(expected.c_str()), Error);
+      CHECK(other.data().tolist() == other_before);  // checked before anything moved: no half-updated model
+    }
+  }
+
+  TEST_CASE("regression: the same parameter twice, or no parameters at all, is refused") {
+    // SGD({p, p}) updated p twice per step; an empty list was accepted.
+    Variable p(zeros({3}), true);
+    CHECK_THROWS_WITH_AS(optim::SGD({p, p}, {.lr = 0.1}), doctest::Contains("SGD: parameter 1 of group 0 (shape [3]) "
+                                                                            "is listed twice"), Error);
+    CHECK_THROWS_WITH_AS(optim::Adam(std::vector<Variable>{}, {.lr = 0.1}),
+                         doctest::Contains("Adam: got an empty parameter list"), Error);
+  }
+
+  TEST_CASE("regression: model.to(kFloat64) after steps keeps the optimizer valid, its moments converted") {
+    // Failed inside the step with "Tensor::data: tensor has dtype float32", though nn/module.h promises optimizers
+    // stay valid. Checked against the same run made in float64 from the start, with the float32 moments converted.
+    Variable w32(tensor({0.5, -1.0, 2.0}, {3}, kFloat32), true);
+    optim::Adam opt32({w32}, {.lr = 0.1});
+    w32.set_grad(tensor({1.0, 2.0, -3.0}, {3}, kFloat32));
+    opt32.step();
+    const std::vector<double> before = w32.data().to(kFloat64).tolist();
+    w32.set_data(w32.data().to(kFloat64));  // what Module::to does to each parameter
+    w32.set_grad(tensor({0.5, 0.5, 0.5}, {3}, kFloat64));
+    opt32.step();
+    CHECK(w32.dtype() == kFloat64);
+    const std::vector<double> after = w32.data().tolist();
+    for (size_t i = 0; i < after.size(); ++i) CHECK(after[i] != before[i]);
+    NamedTensors state = opt32.state_dict();
+    CHECK(state.at("state.0.exp_avg").dtype() == kFloat64);
+    CHECK(state.at("state.0.step").item<int64_t>() == 2);
+    // exp_avg after two steps: 0.9 * (0.1 * g1) + 0.1 * g2
+    CHECK(state.at("state.0.exp_avg").tolist()[0] == doctest::Approx(0.9 * 0.1 * 1.0 + 0.1 * 0.5));
+  }
+
+  TEST_CASE("regression: a gradient that is a view of the right shape is used, as in PyTorch") {
+    // step() said the gradient "does not match its parameter ... or is not contiguous" when the shapes were equal.
+    Variable a(zeros({2, 3}), true), b(zeros({2, 3}), true);
+    optim::SGD opt({a, b}, {.lr = 1.0});
+    Tensor g = arange(0, 6, 1, kFloat32).reshape({3, 2});
+    a.set_grad(g.t());                         // transposed
+    b.set_grad(full({1, 3}, 2.0).expand({2, 3}));  // expanded
+    opt.step();
+    CHECK(a.data().tolist() == std::vector<double>{0, -2, -4, -1, -3, -5});
+    CHECK(b.data().tolist() == std::vector<double>(6, -2.0));
+    Variable c(zeros({2}), true);
+    optim::SGD opt_c({c}, {.lr = 1.0});
+    c.set_grad(zeros({2}));
+    c.set_data(zeros({2}, kFloat64));  // now the gradient's dtype is wrong: the message says which
+    CHECK_THROWS_WITH_AS(opt_c.step(), doctest::Contains("the gradient of parameter 0 (shape [2]) is float32 but the "
+                                                         "parameter is float64"), Error);
+  }
+
+  TEST_CASE("regression: a step changes its parameters in place, so a graph that saved them refuses backward") {
+    Variable w(tensor({1, 2}, {2}, kFloat64), true);
+    optim::SGD opt({w}, {.lr = 0.1});
+    Variable loss = sum(square(w));
+    w.set_grad(ones({2}, kFloat64));
+    opt.step();
+    CHECK_THROWS_WITH_AS(loss.backward(), doctest::Contains("backward of 'square': its input 0"), Error);
+  }
+}
+

@@ -435,4 +435,18 @@ TEST_SUITE("reduce") {
     CHECK_THROWS_WITH_AS(sum_to_size(x, {1, 2, 3}), doctest::Contains("sum_to_size"), Error);
     CHECK_THROWS_WITH_AS(sum_to_size(ones({1, 3}), {2, 3}), doctest::Contains("sum_to_size"), Error);
   }
+  TEST_CASE("regression: reducing a middle dim of a tensor with a size-0 kept dim gives an empty result") {
+    // [0, 1, 4, 2] summed over dim 2 is the grid outer 0, n 4, inner 2: the one-output-row path wrote into an empty
+    // vector (a segfault, found by the randomized bad-input test).
+    Tensor x = zeros({0, 1, 4, 2});
+    for (DType dt : {kFloat32, kFloat64, kInt64}) {
+      Tensor xd = x.to(dt);
+      CHECK(sum(xd, {2}).shape() == Shape{0, 1, 2});
+      CHECK(sum(xd, {-2}, true).shape() == Shape{0, 1, 1, 2});
+      CHECK(amax(xd, {2}).shape() == Shape{0, 1, 2});
+      if (dt != kInt64) CHECK(mean(xd, {2}).shape() == Shape{0, 1, 2});
+      if (dt != kInt64) CHECK(var(xd, {2}).shape() == Shape{0, 1, 2});
+    }
+    CHECK(sum(zeros({3, 0, 5}), {0}).shape() == Shape{0, 5});
+  }
 }

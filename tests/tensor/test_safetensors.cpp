@@ -503,4 +503,22 @@ TEST_SUITE("safetensors") {
     check_rejected(file_with(R"({"__metadata__":"v"})"), {"__metadata__: must be a JSON object, got \"v\""});
     check_rejected(file_with(R"({"__metadata__":null})"), {"__metadata__: must be a JSON object, got null"});
   }
+
+  TEST_CASE("regression: a header that starts with spaces is refused (the JSON must start at its first byte)") {
+    // Was accepted: nlohmann skips leading whitespace, but the format puts '{' first and pads only the end.
+    const std::string header = "  {" + entry("w", "[2]", 0, 8) + "}";
+    check_rejected(file_with(header, data_bytes(8)), {"the header must start with '{'", "got ' '"});
+    // Trailing spaces (the padding writers add) stay fine.
+    CHECK(parse_safetensors(file_with("{" + entry("w", "[2]", 0, 8) + "}   ", data_bytes(8))).size() == 1);
+  }
+
+  TEST_CASE("regression: an error quoting a non-UTF-8 or control byte of the header escapes it") {
+    // The JSON parser's message quoted the raw byte: a hostile file could put any bytes into a terminal or a log.
+    const std::string header = "{\"w\":\xff\x1b}";
+    const std::string message = error_message([&] { parse_safetensors(file_with(header), "bytes"); });
+    INFO("message: ", message);
+    CHECK(contains(message, "not valid JSON"));
+    CHECK(contains(message, "\\xff"));
+    for (char c : message) CHECK((static_cast<unsigned char>(c) >= 0x20 && static_cast<unsigned char>(c) < 0x7f));
+  }
 }

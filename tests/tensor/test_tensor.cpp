@@ -20,6 +20,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "tensor/random.h"
 #include "tensor/tensor.h"
 
 using namespace glimpse;
@@ -1177,6 +1178,40 @@ TEST_CASE("regression: at() on an undefined tensor throws instead of crashing" *
   // list) it goes on to data<T>() and dereferences the null storage. Fix: `check_defined(*this, "at");` first.
   Tensor u;
   CHECK_THROWS_WITH_AS(u.at<float>({}), doctest::Contains("undefined"), glimpse::Error);
+}
+
+// ---- found by the hardening pass (issue 10): every product of user-given sizes is checked, errors name the call
+
+TEST_CASE("regression: a shape whose strides overflow int64 is an Error naming the call, even with a size-0 dim") {
+  // zeros({0, 2^62, 2^62}) holds no element, but contiguous_strides multiplied 2^62 * 2^62 (signed overflow).
+  const int64_t big = int64_t{1} << 62;
+  CHECK_THROWS_WITH_AS(zeros({0, big, big}), doctest::Contains("zeros: shape [0, 4611686018427387904, "), Error);
+  CHECK_THROWS_WITH_AS(empty({0, big, big}), doctest::Contains("empty: shape"), Error);
+  CHECK_THROWS_WITH_AS(zeros({0}).reshape({0, big, big}), doctest::Contains("reshape: shape"), Error);
+  CHECK_THROWS_WITH_AS(zeros({0}).view({0, big, big}), doctest::Contains("view: shape"), Error);
+  CHECK_THROWS_WITH_AS(contiguous_strides({0, big, big}), doctest::Contains("strides overflow int64"), Error);
+  CHECK(str(contiguous_strides({0, big})) == fmt::format("[{}, 1]", big));  // the largest that fits still works
+}
+
+TEST_CASE("regression: eye, linspace, arange and the random creators name themselves in their errors") {
+  // They used to say "empty: negative size ..." or "empty: ... too large": a call the user never made.
+  CHECK_THROWS_WITH_AS(eye(-1), doctest::Contains("eye: negative size n = -1"), Error);
+  CHECK_THROWS_WITH_AS(eye(int64_t{1} << 40), doctest::Contains("eye: shape"), Error);
+  CHECK_THROWS_WITH_AS(linspace(0, 1, int64_t{1} << 62),
+                       doctest::Contains("linspace: shape [4611686018427387904] is too large"), Error);
+  CHECK_THROWS_WITH_AS(ones({2, -3}), doctest::Contains("ones: negative size -3 in shape [2, -3]"), Error);
+  CHECK_THROWS_WITH_AS(full({-1}, 2.0), doctest::Contains("full: negative size"), Error);
+  CHECK_THROWS_WITH_AS(randn({-1}), doctest::Contains("randn: negative size"), Error);
+  CHECK_THROWS_WITH_AS(rand({3, -1}), doctest::Contains("rand: negative size"), Error);
+  CHECK(str(eye(0).shape()) == "[0, 0]");
+}
+
+TEST_CASE("regression: arange with more elements than int64 holds is an Error, not an empty tensor") {
+  // static_cast<int64_t>(1e300) is undefined behaviour; it came out as INT64_MIN and the clamp to 0 hid it.
+  CHECK_THROWS_WITH_AS(arange(0, 1e300), doctest::Contains("arange: [0, 1e+300) in steps of 1 would have"), Error);
+  CHECK_THROWS_WITH_AS(arange(-1e308, 1e308, 1e-300), doctest::Contains("arange:"), Error);
+  CHECK(arange(5, 0).numel() == 0);  // an empty range is still fine
+  CHECK(values(arange(0, 3)) == "[0, 1, 2]");
 }
 
 }  // TEST_SUITE
