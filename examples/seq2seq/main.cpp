@@ -159,7 +159,19 @@ int main(int argc, char** argv) {
   cli.add("--clip", o.clip, "gradient clipping (max global norm)")->check(run::positive());
   cli.add("--teacher-forcing", o.teacher_forcing, "probability of feeding the true previous word")
       ->check(CLI::Range(0.0, 1.0));
-  cli.add("--layers", o.layers, "encoder LSTM layers")->check(run::positive());
+  cli.add("--layers", o.layers, "encoder LSTM layers (0: 1); transformer: encoder and decoder layers (0: 3 / 2)")
+      ->check(run::non_negative());
+  cli.add("--model", o.model, "lstm | transformer")->check(CLI::IsMember({"lstm", "transformer"}));
+  cli.add("--d-model", o.d_model, "transformer: model width (0: task default, 64 / 128)")->check(run::non_negative());
+  cli.add("--heads", o.heads, "transformer: attention heads")->check(run::positive());
+  cli.add("--ff", o.ff, "transformer: feed-forward inner size (0: 4 d_model)")->check(run::non_negative());
+  cli.add("--dropout", o.dropout, "transformer: dropout (default: 0 reverse, 0.1 translate)")
+      ->check(CLI::Range(0.0, 0.99));
+  cli.add("--label-smoothing", o.label_smoothing, "transformer: label smoothing of the training loss")
+      ->check(CLI::Range(0.0, 0.99));
+  cli.add("--warmup", o.warmup, "transformer: warm-up steps of the paper's schedule (0: task default, 200 / 800)")
+      ->check(run::non_negative());
+  cli.add_flag("--pre-norm", o.pre_norm, "transformer: LayerNorm before each sub-layer instead of after");
   cli.add_flag("--bidirectional", o.bidirectional, "bidirectional encoder");
   cli.add("--beam", o.beam, "beam size for the beam-search scores (1: greedy only)")->check(run::positive());
   cli.add("--length-penalty", o.length_penalty, "beam: rank by log_prob / length^this")->check(run::non_negative());
@@ -172,8 +184,21 @@ int main(int argc, char** argv) {
   o.smoke = cli.smoke;
   if (o.data.empty()) o.data = default_data();
   if (o.checkpoint.empty()) o.checkpoint = (cli.out / "checkpoint.safetensors").string();
+  if (o.model == "transformer") {
+    o = transformer_defaults(o);
+    if (o.d_model % o.heads != 0 || o.d_model % 2 != 0) {
+      fmt::print(stderr, "seq2seq: --d-model {} must be even and a multiple of --heads {}\n", o.d_model, o.heads);
+      return 2;
+    }
+  }
+  if (o.layers == 0) o.layers = 1;
   o = with_defaults(o);
   return run::guarded(cli.name(), [&] {
+    if (o.model == "transformer") {
+      check(o.translate.empty() && !o.resume && !o.compare, "--model transformer: --translate, --resume and --compare "
+            "are not available for the Transformer yet; train it without them");
+      return transformer_main(o, cli);
+    }
     if (!o.translate.empty()) return translate_sentence(o, cli);
     return train_main(o, cli);
   });
