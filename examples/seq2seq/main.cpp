@@ -10,8 +10,8 @@
 // Writes into --out (default runs/seq2seq): alignment_*.svg and flow_*.svg (a few TEST sentences), loss.svg,
 // by_length.svg (the score against source length, per attention), test_hyp.txt, checkpoint.safetensors (model,
 // optimizer, vocabularies, options), report.html. `--compare` trains every --attention choice on the same data and
-// seed and tabulates them. `--translate "I am cold."` translates with --checkpoint (no training). `--resume` continues
-// training from --checkpoint.
+// seed and tabulates them. `--translate "I am cold."` translates with --checkpoint (no training) and writes its
+// alignment, flow and report into <out>/translate/. `--resume` continues training from --checkpoint.
 //
 //   ./build/examples/seq2seq --task reverse
 //   ./build/examples/seq2seq --task translate --epochs 10
@@ -124,18 +124,20 @@ int translate_sentence(const Options& o, const run::Cli& cli) {
       src.ids, src.lengths, {.beam_size = o.beam, .max_len = o.max_len, .length_penalty = o.length_penalty})[0];
   auto text = [&](const models::Hypothesis& h) { return data::join_tokens(ck.tgt_vocab.decode(h.tokens)); };
   fmt::print("source: {}\ngreedy: {}\nbeam {}: {}\n", data::join_tokens(words), text(g), o.beam, text(b));
+  // Into <out>/translate/, so that translating never overwrites the training run's report beside the checkpoint.
+  const std::filesystem::path out = cli.out / "translate";
   viz::Report report("Seq2seq: one translation");
   report.command(cli.command()).text(fmt::format("greedy: {} / beam {}: {}", text(g), o.beam, text(b)));
   run::Result result;
   result.add("translation", std::to_string(g.tokens.size()) + "_words").add("attention", ck.model->options.attention);
   if (!g.weights.empty() && !g.weights[0].empty()) {
     const auto [heat, flow] = alignment_figures(words, ck.tgt_vocab, g, data::join_tokens(words));
-    viz::save(cli.out / "translate.svg", heat);
-    viz::save(cli.out / "translate_flow.svg", flow);
+    viz::save(out / "alignment.svg", heat);
+    viz::save(out / "flow.svg", flow);
     report.figure(heat, "Alignment (greedy)").figure(flow, "Attention flow");
-    fmt::print("wrote {} and {}\n", (cli.out / "translate.svg").string(), (cli.out / "translate_flow.svg").string());
   }
-  report.save(cli.out / "report.html");
+  report.save(out / "report.html");
+  fmt::print("wrote {}/report.html, alignment.svg, flow.svg\n", out.string());
   result.print();
   return 0;
 }

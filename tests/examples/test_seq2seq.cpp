@@ -78,7 +78,9 @@ TEST_CASE("seq2seq: --task translate --smoke, then --translate and --resume from
   CHECK(r.exit_code == 0);
   CHECK(r.output.find("'zebra' is not in the source vocabulary") != std::string::npos);
   CHECK(r.output.find("greedy:") != std::string::npos);
-  svg_test::check_svg_file(dir / "translate.svg");
+  svg_test::check_svg_file(dir / "translate" / "alignment.svg");
+  svg_test::check_svg_file(dir / "translate" / "flow.svg");
+  svg_test::check_html_file(dir / "translate" / "report.html");
   r = example_test::run("seq2seq", "--translate ' . ' --out '" + dir.string() + "' --checkpoint '" +
                                         (dir / "none.safetensors").string() + "'");
   CHECK(r.exit_code == 1);
