@@ -85,6 +85,15 @@ int train_main(Options o, const run::Cli& cli) {
     runs.push_back(train_and_evaluate(o, cli, corpus, *model, path, o.resume ? &opt_state : nullptr, progress));
     if (!main_model || a == o.attention) main_model = std::move(model);
   }
+  if (o.compare && !o.resume) {  // the Transformer's row, with its own task defaults, same data and seed
+    Options t = o;
+    t.lr = 0.0;
+    t.layers = 0;
+    t = transformer_defaults(t);
+    manual_seed(cli.seed);
+    models::Transformer transformer(transformer_options(t, corpus));
+    runs.push_back(train_transformer(t, cli, corpus, transformer));
+  }
   const RunStats& r = *std::find_if(runs.begin(), runs.end(), [&](const RunStats& s) {
     return s.attention == main_model->options.attention;
   });
@@ -198,7 +207,7 @@ int main(int argc, char** argv) {
   return run::guarded(cli.name(), [&] {
     if (o.model == "transformer") {
       check(o.translate.empty() && !o.resume && !o.compare, "--model transformer: --translate, --resume and --compare "
-            "are not available for the Transformer yet; train it without them");
+            "are not available for the Transformer yet (--compare without --model adds its row to the LSTM table)");
       return transformer_main(o, cli);
     }
     if (!o.translate.empty()) return translate_sentence(o, cli);
