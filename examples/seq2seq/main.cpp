@@ -178,7 +178,7 @@ int main(int argc, char** argv) {
   cli.add("--ff", o.ff, "transformer: feed-forward inner size (0: 4 d_model)")->check(run::non_negative());
   cli.add("--dropout", o.dropout, "transformer: dropout (default: 0 reverse, 0.1 translate)")
       ->check(CLI::Range(0.0, 0.99));
-  cli.add("--label-smoothing", o.label_smoothing, "transformer: label smoothing of the training loss")
+  cli.add("--label-smoothing", o.label_smoothing, "transformer: label smoothing of the loss (default 0 / 0.1)")
       ->check(CLI::Range(0.0, 0.99));
   cli.add("--warmup", o.warmup, "transformer: warm-up steps of the paper's schedule (0: task default, 200 / 800)")
       ->check(run::non_negative());

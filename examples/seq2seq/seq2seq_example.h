@@ -42,7 +42,7 @@ struct Options {
   std::string model = "lstm";  // lstm | transformer
   int64_t d_model = 0, heads = 4, ff = 0, warmup = 0;  // 0: the task's default (see transformer_defaults)
   double dropout = -1.0;       // < 0: the task's default
-  double label_smoothing = 0.1;
+  double label_smoothing = -1.0;  // < 0: the task's default (reverse 0, translate 0.1)
   bool pre_norm = false;
 };
 
