@@ -180,7 +180,7 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.0, 0.99));
   cli.add("--label-smoothing", o.label_smoothing, "transformer: label smoothing of the loss (default 0 / 0.1)")
       ->check(CLI::Range(0.0, 0.99));
-  cli.add("--warmup", o.warmup, "transformer: warm-up steps of the paper's schedule (0: task default, 200 / 800)")
+  cli.add("--warmup", o.warmup, "transformer: warm-up steps of the paper's schedule (0: task default, 200 / 400)")
       ->check(run::non_negative());
   cli.add_flag("--pre-norm", o.pre_norm, "transformer: LayerNorm before each sub-layer instead of after");
   cli.add_flag("--bidirectional", o.bidirectional, "bidirectional encoder");
