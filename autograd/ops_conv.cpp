@@ -94,7 +94,7 @@ Variable conv2d(const Variable& x, const Variable& weight, const Variable& bias,
   Tensor x_saved = need_w ? xc : Tensor(), w_saved = need_x ? wmat : Tensor();
   std::vector<Variable> inputs{x, weight};
   if (has_bias) inputs.push_back(bias);
-  return record("conv2d", out, inputs, [=, wshape = weight.shape()](const Tensor& grad) -> Grads {
+  return record("conv2d", out, inputs, saved(x_saved, w_saved), [=, wshape = weight.shape()](const Tensor& grad) -> Grads {
     const Tensor g = grad.contiguous();  // [N, OC, OH, OW]
     Grads grads(has_bias ? 3 : 2);
     Tensor dx = need_x ? zeros({n, c, h, wd}, g.dtype()) : Tensor();
@@ -129,7 +129,7 @@ Variable max_pool2d(const Variable& x, Size2 kernel_size, Size2 stride, Size2 pa
         w.ph, w.pw, w.kh, w.kw);
   MaxPoolResult r = max_pool2d(x.data(), w);
   const int64_t h = x.size(2), wd = x.size(3);
-  return record("max_pool2d", r.values, {x}, [indices = r.indices, h, wd](const Tensor& g) -> Grads {
+  return record("max_pool2d", r.values, {x}, saved(), [indices = r.indices, h, wd](const Tensor& g) -> Grads {
     return {max_pool2d_backward(g, indices, h, wd)};
   });
 }

@@ -1,6 +1,7 @@
 // Learning-rate schedules: each is its factor formula; the base class applies it to every group.
 #include "optim/lr_scheduler.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace glimpse::optim {
@@ -66,6 +67,16 @@ double CosineWithWarmup::factor(int64_t it) const {
   double r = static_cast<double>(it - o.warmup_iters) / static_cast<double>(o.decay_iters - o.warmup_iters);
   double coeff = 0.5 * (1.0 + std::cos(M_PI * r));
   return o.min_lr_factor + coeff * (1.0 - o.min_lr_factor);
+}
+
+NoamLR::NoamLR(Optimizer& opt, const NoamLROptions& options) : LRScheduler(opt), options_(options) {
+  check_option(options.d_model > 0, "NoamLR", "d_model", static_cast<double>(options.d_model), "must be > 0");
+  check_option(options.warmup > 0, "NoamLR", "warmup", static_cast<double>(options.warmup), "must be > 0");
+  apply();
+}
+double NoamLR::factor(int64_t it) const {
+  const double s = static_cast<double>(it + 1), w = static_cast<double>(options_.warmup);
+  return std::pow(static_cast<double>(options_.d_model), -0.5) * std::min(std::pow(s, -0.5), s * std::pow(w, -1.5));
 }
 
 LambdaLR::LambdaLR(Optimizer& opt, std::function<double(int64_t)> fn) : LRScheduler(opt), fn_(std::move(fn)) {

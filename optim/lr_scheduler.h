@@ -84,6 +84,23 @@ class CosineWithWarmup : public LRScheduler {
   CosineWithWarmupOptions options_;
 };
 
+// The warm-up schedule of "Attention Is All You Need" (often called Noam), as a factor of the initial lr:
+//   factor(it) = d_model^-0.5 · min(s^-0.5, s · warmup^-1.5),  s = it + 1 (the paper counts steps from 1)
+// It rises linearly for `warmup` steps, peaks at (d_model · warmup)^-0.5, then decays as 1/√s. The paper's learning
+// rate is this factor itself: construct the optimizer with lr = 1 (or a multiplier such as 2).
+struct NoamLROptions {
+  int64_t d_model = 512;
+  int64_t warmup = 4000;
+};
+class NoamLR : public LRScheduler {
+ public:
+  NoamLR(Optimizer& opt, const NoamLROptions& options);
+  double factor(int64_t epoch) const override;
+
+ private:
+  NoamLROptions options_;
+};
+
 // Any factor you like: fn(epoch) (torch.optim.lr_scheduler.LambdaLR).
 class LambdaLR : public LRScheduler {
  public:

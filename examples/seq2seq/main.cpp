@@ -85,6 +85,15 @@ int train_main(Options o, const run::Cli& cli) {
     runs.push_back(train_and_evaluate(o, cli, corpus, *model, path, o.resume ? &opt_state : nullptr, progress));
     if (!main_model || a == o.attention) main_model = std::move(model);
   }
+  if (o.compare && !o.resume) {  // the Transformer's row, with its own task defaults, same data and seed
+    Options t = o;
+    t.lr = 0.0;
+    t.layers = 0;
+    t = transformer_defaults(t);
+    manual_seed(cli.seed);
+    models::Transformer transformer(transformer_options(t, corpus));
+    runs.push_back(train_transformer(t, cli, corpus, transformer));
+  }
   const RunStats& r = *std::find_if(runs.begin(), runs.end(), [&](const RunStats& s) {
     return s.attention == main_model->options.attention;
   });
@@ -161,7 +170,19 @@ int main(int argc, char** argv) {
   cli.add("--clip", o.clip, "gradient clipping (max global norm)")->check(run::positive());
   cli.add("--teacher-forcing", o.teacher_forcing, "probability of feeding the true previous word")
       ->check(CLI::Range(0.0, 1.0));
-  cli.add("--layers", o.layers, "encoder LSTM layers")->check(run::positive());
+  cli.add("--layers", o.layers, "encoder LSTM layers (0: 1); transformer: encoder and decoder layers (0: 3 / 2)")
+      ->check(run::non_negative());
+  cli.add("--model", o.model, "lstm | transformer")->check(CLI::IsMember({"lstm", "transformer"}));
+  cli.add("--d-model", o.d_model, "transformer: model width (0: task default, 64 / 128)")->check(run::non_negative());
+  cli.add("--heads", o.heads, "transformer: attention heads")->check(run::positive());
+  cli.add("--ff", o.ff, "transformer: feed-forward inner size (0: 4 d_model)")->check(run::non_negative());
+  cli.add("--dropout", o.dropout, "transformer: dropout (default: 0 reverse, 0.1 translate)")
+      ->check(CLI::Range(0.0, 0.99));
+  cli.add("--label-smoothing", o.label_smoothing, "transformer: label smoothing of the loss (default 0 / 0.1)")
+      ->check(CLI::Range(0.0, 0.99));
+  cli.add("--warmup", o.warmup, "transformer: warm-up steps of the paper's schedule (0: task default, 200 / 400)")
+      ->check(run::non_negative());
+  cli.add_flag("--pre-norm", o.pre_norm, "transformer: LayerNorm before each sub-layer instead of after");
   cli.add_flag("--bidirectional", o.bidirectional, "bidirectional encoder");
   cli.add("--beam", o.beam, "beam size for the beam-search scores (1: greedy only)")->check(run::positive());
   cli.add("--length-penalty", o.length_penalty, "beam: rank by log_prob / length^this")->check(run::non_negative());
@@ -176,8 +197,21 @@ int main(int argc, char** argv) {
   o.smoke = cli.smoke;
   if (o.data.empty()) o.data = default_data();
   if (o.checkpoint.empty()) o.checkpoint = (cli.out / "checkpoint.safetensors").string();
+  if (o.model == "transformer") {
+    o = transformer_defaults(o);
+    if (o.d_model % o.heads != 0 || o.d_model % 2 != 0) {
+      fmt::print(stderr, "seq2seq: --d-model {} must be even and a multiple of --heads {}\n", o.d_model, o.heads);
+      return 2;
+    }
+  }
+  if (o.layers == 0) o.layers = 1;
   o = with_defaults(o);
   return run::guarded(cli.name(), [&] {
+    if (o.model == "transformer") {
+      check(o.translate.empty() && !o.resume && !o.compare, "--model transformer: --translate, --resume and --compare "
+            "are not available for the Transformer yet (--compare without --model adds its row to the LSTM table)");
+      return transformer_main(o, cli);
+    }
     if (!o.translate.empty()) return translate_sentence(o, cli);
     return train_main(o, cli);
   });

@@ -11,6 +11,7 @@
 
 #include "data/vocab.h"
 #include "models/seq2seq.h"
+#include "models/transformer.h"
 #include "run/cli.h"
 #include "run/result.h"
 #include "tensor/random.h"
@@ -27,7 +28,7 @@ struct Options {
   double lr = 0.0;               // 0: the task's default (reverse 3e-3, translate 1e-3)
   double clip = 1.0;
   double teacher_forcing = 1.0;
-  int64_t layers = 1;
+  int64_t layers = 0;             // 0: 1 for the LSTM, the task's default for the Transformer
   bool bidirectional = false;
   int64_t beam = 5;
   double length_penalty = 1.0;
@@ -38,6 +39,12 @@ struct Options {
   bool compare = false;
   bool profile = false;           // print the tape inspector's table for one training step
   bool smoke = false;
+  // --model transformer (transformer_run.cpp); --layers is then the encoder's and the decoder's layer count
+  std::string model = "lstm";  // lstm | transformer
+  int64_t d_model = 0, heads = 4, ff = 0, warmup = 0;  // 0: the task's default (see transformer_defaults)
+  double dropout = -1.0;       // < 0: the task's default
+  double label_smoothing = -1.0;  // < 0: the task's default (reverse 0, translate 0.1)
+  bool pre_norm = false;
 };
 
 // A task's sentences as ids and as tokens, with its vocabularies.
@@ -85,6 +92,13 @@ std::pair<std::string, std::string> alignment_figures(const std::vector<std::str
 
 // Tokenises, encodes and translates one sentence; prints it and writes translate.svg / translate_flow.svg.
 int translate_sentence(const Options& o, const run::Cli& cli);
+
+// --model transformer: the task's defaults (before with_defaults), the model's options, training + TEST scores, and
+// the whole run (figures, report.html, result line).
+Options transformer_defaults(Options o);
+models::TransformerOptions transformer_options(const Options& o, const Corpus& c);
+RunStats train_transformer(const Options& o, const run::Cli& cli, const Corpus& corpus, models::Transformer& model);
+int transformer_main(const Options& o, const run::Cli& cli);
 
 // A task's defaults filled in.
 Options with_defaults(Options o);

@@ -14,7 +14,7 @@ namespace {
 // y = x * w with a backward that gets w's gradient wrong by a factor of 2 (x's is right).
 Variable scale_wrong_weight_grad(const Variable& x, const Variable& w) {
   Tensor y = mul(x.data(), w.data());
-  return record("scale_wrong", y, {x, w}, [xd = x.data(), wd = w.data()](const Tensor& g) -> Grads {
+  return record("scale_wrong", y, {x, w}, saved(x.data(), w.data()), [xd = x.data(), wd = w.data()](const Tensor& g) -> Grads {
     return {mul(g, wd), mul(mul(g, xd), 2.0)};
   });
 }

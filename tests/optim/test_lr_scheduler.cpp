@@ -31,6 +31,21 @@ TEST_SUITE("lr_scheduler") {
       sched.step();
     }
   }
+  TEST_CASE("NoamLR: lr * d^-0.5 * min(s^-0.5, s * warmup^-1.5) with s = step + 1, peak at warmup") {
+    Setup s;
+    optim::NoamLR sched(s.opt, {.d_model = 64, .warmup = 10});
+    double peak = 0.0;
+    int64_t peak_step = -1;
+    for (int e = 0; e < 40; ++e) {
+      const double n = e + 1.0;
+      CHECK(s.opt.lr() == doctest::Approx(0.5 / 8.0 * std::min(1.0 / std::sqrt(n), n / std::pow(10.0, 1.5))));
+      if (s.opt.lr() > peak) peak = s.opt.lr(), peak_step = e;
+      sched.step();
+    }
+    CHECK(peak_step == 9);  // s = warmup
+    CHECK(peak == doctest::Approx(0.5 / std::sqrt(64.0 * 10.0)));
+    CHECK_THROWS_WITH_AS(optim::NoamLR(s.opt, {.d_model = 64, .warmup = 0}), doctest::Contains("warmup"), Error);
+  }
   TEST_CASE("ConstantLR: factor until total_iters, then the initial lr") {
     Setup s;
     optim::ConstantLR sched(s.opt, 0.25, 4);

@@ -1,0 +1,79 @@
+// Smoke tests of examples/seq2seq --model transformer: both tasks train for a few seconds (the loss falls, the result
+// line has its keys, every SVG and the report parse), and bad Transformer flags exit 2 with a message.
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "examples/run_example.h"
+#include "svg_check.h"
+
+using namespace glimpse;
+
+namespace {
+
+void check_transformer_outputs(const std::filesystem::path& dir) {
+  for (const char* svg : {"loss.svg", "alignment_0.svg", "flow_0.svg", "cross_l1_h1.svg", "cross_l1_h4.svg",
+                          "encoder_l1_h1.svg", "encoder_l1_h4.svg"}) {
+    svg_test::check_svg_file(dir / svg);
+  }
+  const std::string html = svg_test::check_html_file(dir / "report.html");
+  CHECK(html.find("Cross-attention per layer and head") != std::string::npos);
+  CHECK(std::filesystem::exists(dir / "test_hyp.txt"));
+}
+
+void check_result(const example_test::Run& r, std::initializer_list<const char*> keys) {
+  REQUIRE(r.exit_code == 0);
+  for (const char* key : keys) CHECK_MESSAGE(r.result.count(key) == 1, key);
+  REQUIRE(r.result.count("last_loss") == 1);
+  CHECK(r.result.at("model") == "transformer");
+  CHECK(std::stod(r.result.at("last_loss")) < std::stod(r.result.at("first_loss")));  // the loss fell
+}
+
+}  // namespace
+
+TEST_CASE("seq2seq --model transformer: --task reverse --smoke trains and writes the attention figures") {
+  const auto dir = example_test::fresh_dir("seq2seq_transformer_reverse");
+  const auto r = example_test::run("seq2seq", "--model transformer --task reverse --smoke --seed 1 --out '" +
+                                                  dir.string() + "'");
+  INFO(r.output);
+  check_result(r, {"val_loss", "exact_match", "exact_match_beam", "ms_per_step", "params", "wall_seconds"});
+  check_transformer_outputs(dir);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("seq2seq --model transformer: --task translate --smoke on a small corpus, pre-norm") {
+  const auto dir = example_test::fresh_dir("seq2seq_transformer_translate");
+  const auto data = dir / "pairs.tsv";
+  {
+    std::ofstream f(data);
+    const char* en[] = {"I am", "You are", "He is", "She is", "We are"};
+    const char* fr[] = {"Je suis", "Tu es", "Il est", "Elle est", "Nous sommes"};
+    const char* adj_en[] = {"cold", "tired", "happy", "late", "here"};
+    const char* adj_fr[] = {"froid", "fatigué", "heureux", "en retard", "ici"};
+    for (int k = 0; k < 8; ++k) {
+      for (int i = 0; i < 5; ++i) {
+        for (int j = 0; j < 5; ++j) f << en[i] << ' ' << adj_en[j] << '.' << '\t' << fr[i] << ' ' << adj_fr[j] << ".\n";
+      }
+    }
+  }
+  const auto r = example_test::run("seq2seq", "--model transformer --pre-norm --task translate --smoke --seed 2 "
+                                   "--data '" + data.string() + "' --out '" + dir.string() + "'");
+  INFO(r.output);
+  check_result(r, {"val_loss", "bleu", "bleu_beam", "exact_match", "ms_per_step", "params"});
+  check_transformer_outputs(dir);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("seq2seq --model transformer: bad flags exit 2 with a message") {
+  const auto dir = example_test::fresh_dir("seq2seq_transformer_bad");
+  auto r = example_test::run("seq2seq", "--model transformer --d-model 30 --heads 4 --out '" + dir.string() + "'");
+  CHECK(r.exit_code == 2);
+  CHECK(r.output.find("multiple of --heads") != std::string::npos);
+  r = example_test::run("seq2seq", "--model gru --out '" + dir.string() + "'");
+  CHECK(r.exit_code == 2);
+  r = example_test::run("seq2seq", "--model transformer --dropout 1.5 --out '" + dir.string() + "'");
+  CHECK(r.exit_code == 2);
+  std::filesystem::remove_all(dir);
+}
