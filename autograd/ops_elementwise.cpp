@@ -60,12 +60,12 @@ Variable cos(const Variable& x) {
 
 Variable tanh(const Variable& x) {
   Tensor y = tanh(x.data());
-  return record("tanh", y, {x}, [y](const Tensor& g) -> Grads { return {g * (1.0 - y * y)}; });  // 1 - tanh²
+  return record("tanh", y, {x}, [y](const Tensor& g) -> Grads { return {tanh_backward(g, y)}; });  // g (1 - tanh²)
 }
 
 Variable sigmoid(const Variable& x) {
   Tensor y = sigmoid(x.data());
-  return record("sigmoid", y, {x}, [y](const Tensor& g) -> Grads { return {g * y * (1.0 - y)}; });  // σ(1 - σ)
+  return record("sigmoid", y, {x}, [y](const Tensor& g) -> Grads { return {sigmoid_backward(g, y)}; });  // g σ(1 - σ)
 }
 
 Variable relu(const Variable& x) {
