@@ -89,8 +89,8 @@ Problem<T> make_problem(const Tensor& q, const Tensor& k, const Tensor& v, const
   check(q.size(0) == k.size(0) && k.size(0) == v.size(0) && q.size(2) == k.size(2) && k.size(1) == v.size(1),
         "{}: q {}, k {}, v {} do not fit [N, Tq, d], [N, Tk, d], [N, Tk, dv]", op, q.shape(), k.shape(), v.shape());
   check(q.dtype() == k.dtype() && k.dtype() == v.dtype(), "{}: q, k, v must share one dtype", op);
-  Problem<T> p{q.size(0), q.size(1), k.size(1), q.size(2), v.size(2), q.data<T>(), k.data<T>(), v.data<T>(),
-               static_cast<T>(scale), causal};
+  Problem<T> p{.N = q.size(0), .Tq = q.size(1), .Tk = k.size(1), .d = q.size(2), .dv = v.size(2), .q = q.data<T>(),
+               .k = k.data<T>(), .v = v.data<T>(), .scale = static_cast<T>(scale), .causal = causal, .moff = {}};
   if (mask.defined()) {
     check(mask.dim() >= 2 && mask.size(-2) == p.Tq && mask.size(-1) == p.Tk, "{}: mask {} must be expanded to [*, Tq, "
           "Tk] = [*, {}, {}]", op, mask.shape(), p.Tq, p.Tk);
