@@ -3,7 +3,8 @@ flash attention vs the plain path, and a line figure of it (SVG, log-log axes: a
 T, slope 2 quadratic).
 
 Run:  python3 bench/attention_memory_sweep.py [--build build] [--out docs/attention_memory.svg] [--max-plain 8192]
-Each point is its own process (bench_attention_memory), so each peak is that run's alone.
+Each point is its own process (bench_attention_memory): its whole peak resident memory (the inputs, their gradients
+and ~7 MB of program included), so each peak is that run's alone.
 """
 import argparse
 import math
@@ -17,7 +18,7 @@ TS = [512, 1024, 2048, 4096, 8192]
 def measure(binary, T, mode):
     out = subprocess.run([binary, "--T", str(T), "--mode", mode], check=True, capture_output=True, text=True).stdout
     fields = dict(re.findall(r"(\w+)=([\w.]+)", out.strip().splitlines()[-1]))
-    return float(fields["attention_mb"]), float(fields["ms"])
+    return float(fields["peak_rss_mb"]), float(fields["ms"])
 
 
 def svg(points, path):
@@ -31,7 +32,7 @@ def svg(points, path):
     py = lambda m: TOP + (y1 - math.log10(max(m, 0.5))) / (y1 - y0) * (H - TOP - B)
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" font-family="sans-serif" font-size="12">',
            f'<rect width="{W}" height="{H}" fill="white"/>',
-           f'<text x="{L}" y="18" font-size="13">Peak memory of one causal attention layer, forward + backward</text>']
+           f'<text x="{L}" y="18" font-size="13">Peak memory (RSS) of one causal attention layer, forward + backward</text>']
     for e in range(y0, y1 + 1):
         y = py(10 ** e)
         out.append(f'<line x1="{L}" y1="{y:.1f}" x2="{W - R}" y2="{y:.1f}" stroke="#ddd"/>')
