@@ -25,6 +25,7 @@ constexpr size_t kAlign = 64;
 constexpr size_t kMaxCachedBytes = size_t{1} << 30;  // beyond this, freed blocks go straight back to the system
 
 std::atomic<int64_t> g_live{0};
+std::atomic<int64_t> g_requests{0}, g_system{0};  // allocator_stats()
 
 struct Cache {
   std::mutex mu;
@@ -51,6 +52,7 @@ size_t bucket_bytes(size_t nbytes) { return std::bit_ceil(std::max(nbytes, kAlig
 
 void* allocate(size_t nbytes) {
   size_t bytes = bucket_bytes(nbytes);
+  g_requests.fetch_add(1, std::memory_order_relaxed);
   if (kCacheEnabled) {
     Cache& c = cache();
     std::lock_guard<std::mutex> lock(c.mu);
@@ -62,6 +64,7 @@ void* allocate(size_t nbytes) {
       return p;
     }
   }
+  g_system.fetch_add(1, std::memory_order_relaxed);
   void* p = std::aligned_alloc(kAlign, bytes);
   if (p == nullptr) throw std::bad_alloc();
   return p;
@@ -93,5 +96,9 @@ Storage::~Storage() {
 int64_t Storage::live_count() { return g_live.load(std::memory_order_relaxed); }
 
 void empty_cache() { cache().release_all(); }
+
+AllocatorStats allocator_stats() {
+  return {g_requests.load(std::memory_order_relaxed), g_system.load(std::memory_order_relaxed)};
+}
 
 }  // namespace glimpse
