@@ -10,6 +10,7 @@
 #include "tensor/print.h"
 #include "tensor/random.h"
 #include "tensor/reduce.h"
+#include "tensor/safetensors.h"
 #include "tensor/shape.h"
 #include "tensor/tensor.h"
 

@@ -1,4 +1,4 @@
-// The reverse-mode engine: Variable's methods, the tape's bookkeeping, and backward().
+// The reverse-mode engine: Variable::backward().
 //
 // backward() from a root Variable:
 //   1. orders every Variable the root depends on so that each comes after all Variables that use it (an iterative
@@ -7,7 +7,7 @@
 //      into one gradient per input, which the engine checks, un-broadcasts and adds into the input's pending
 //      gradient (or, for a leaf, into its .grad());
 //   3. frees what each Node saved as soon as it has run, unless retain_graph is set.
-#include <cmath>
+#include <chrono>
 
 #include "autograd/node.h"
 #include "tensor/elementwise.h"
@@ -15,117 +15,13 @@
 
 namespace glimpse {
 
-// ---- modes
 namespace {
-thread_local bool g_grad_enabled = true;
-thread_local bool g_anomaly_enabled = false;
-thread_local uint64_t g_visit_epoch = 0;
+thread_local uint64_t g_visit_epoch = 0;  // marks the Variables one backward has visited
 }  // namespace
 
-bool is_grad_enabled() { return g_grad_enabled; }
-void set_grad_enabled(bool enabled) { g_grad_enabled = enabled; }
-bool is_anomaly_enabled() { return g_anomaly_enabled; }
-void set_anomaly_enabled(bool enabled) { g_anomaly_enabled = enabled; }
-
-void check_finite(const Tensor& t, const char* op, const char* where) {
-  if (!t.defined() || t.dtype() == kInt64) return;
-  for (double v : t.tolist()) {
-    check(std::isfinite(v), "anomaly: {} of '{}' produced {} (output shape {}); anomaly mode stops at the first op "
-          "that makes a non-finite value", where, op, v, t.shape());
-  }
-}
-
-// ---- Variable
-
-Variable::Variable(Tensor data, bool requires_grad) : impl_(std::make_shared<VariableImpl>()) {
-  check_defined(data, "Variable");
-  check(!requires_grad || is_floating(data.dtype()),
-        "Variable: only floating-point tensors can require gradients (got dtype {})", dtype_name(data.dtype()));
-  impl_->data = std::move(data);
-  impl_->requires_grad = requires_grad;
-}
-
 namespace {
-void check_var(const std::shared_ptr<VariableImpl>& impl, const char* op) {
-  check(impl != nullptr, "{}: the Variable is undefined (default-constructed)", op);
-}
-}  // namespace
 
-const Tensor& Variable::data() const {
-  check_var(impl_, "data");
-  return impl_->data;
-}
-
-void Variable::set_data(const Tensor& data) const {
-  check_var(impl_, "set_data");
-  check_defined(data, "set_data");
-  impl_->data = data;
-}
-
-const Tensor& Variable::grad() const {
-  check_var(impl_, "grad");
-  return impl_->grad;
-}
-
-void Variable::set_grad(const Tensor& grad) const {
-  check_var(impl_, "set_grad");
-  if (grad.defined()) {
-    check(grad.shape() == impl_->data.shape() && grad.dtype() == impl_->data.dtype(),
-          "set_grad: gradient of shape {} ({}) does not match the Variable's shape {} ({})", grad.shape(),
-          dtype_name(grad.dtype()), impl_->data.shape(), dtype_name(impl_->data.dtype()));
-  }
-  impl_->grad = grad;
-}
-
-void Variable::zero_grad() const {
-  check_var(impl_, "zero_grad");
-  impl_->grad = Tensor();
-}
-
-const Variable& Variable::requires_grad_(bool value) const {
-  check_var(impl_, "requires_grad_");
-  check(is_leaf(), "requires_grad_: only leaves can change requires_grad; this Variable was made by '{}' "
-        "(use detach() to make a leaf)", is_leaf() ? "" : impl_->grad_fn->name);
-  check(!value || is_floating(impl_->data.dtype()),
-        "requires_grad_: only floating-point tensors can require gradients (got dtype {})",
-        dtype_name(impl_->data.dtype()));
-  impl_->requires_grad = value;
-  return *this;
-}
-
-const std::shared_ptr<Node>& Variable::grad_fn() const {
-  check_var(impl_, "grad_fn");
-  return impl_->grad_fn;
-}
-
-// ---- Node
-
-Node::~Node() {
-  --live_count_;
-  // Destroying a long chain naively recurses once per link (Node -> input Variable -> its Node -> ...). Instead, take
-  // over the inputs of every Node that would die with us and let them die here, one at a time.
-  std::vector<std::shared_ptr<VariableImpl>> pending = std::move(inputs);
-  while (!pending.empty()) {
-    std::shared_ptr<VariableImpl> impl = std::move(pending.back());
-    pending.pop_back();
-    if (impl.use_count() == 1 && impl->grad_fn && impl->grad_fn.use_count() == 1) {
-      std::shared_ptr<Node> node = std::move(impl->grad_fn);
-      for (auto& in : node->inputs) pending.push_back(std::move(in));
-      node->inputs.clear();
-    }  // impl (and node) are destroyed here with nothing left below them
-  }
-}
-
-Variable make_result(const Tensor& output, std::shared_ptr<Node> node) {
-  Variable v(output);
-  v.impl()->requires_grad = true;
-  v.impl()->grad_fn = std::move(node);
-  return v;
-}
-
-// ---- backward
-
-namespace {
+// ---- the ownership rules, in one place
 
 // Is `t` the only handle to its storage? Then the engine may add into it in place.
 bool exclusively_owned(const Tensor& t) { return t.storage().use_count() == 1 && t.is_contiguous(); }
@@ -140,6 +36,19 @@ void accumulate(Tensor& acc, const Tensor& g) {
     acc = add(acc, g);
   }
 }
+
+// Adds the gradient `g` that reached `input` to what it has gathered: a non-leaf's pending gradient (passed on when
+// its own Node runs) or a leaf's .grad(). A leaf's .grad() must be its own memory, because the user and the
+// optimizers change it in place: `g` is taken as it is only when nobody else holds it.
+void deliver(VariableImpl& input, const Tensor& g) {
+  if (input.grad_fn) {
+    accumulate(input.pending_grad, g);
+  } else {
+    accumulate(input.grad, exclusively_owned(g) && g.shape() == input.data.shape() ? g : g.clone());
+  }
+}
+
+// ---- the steps of the sweep
 
 // Every Variable with a grad_fn that `root` depends on, each listed after all Variables that use it.
 std::vector<VariableImpl*> topological_order(VariableImpl* root) {
@@ -179,10 +88,20 @@ Tensor conform(const Tensor& g, const VariableImpl& input, const Node& node, siz
   }
 }
 
+// node.apply(g), timed for the tape inspector (autograd/profile.h) when one is watching.
+Grads apply_node(Node& node, const Tensor& g) {
+  TapeProfiler* profiler = TapeProfiler::active();
+  if (!profiler) return node.apply(g);
+  const auto start = std::chrono::steady_clock::now();
+  Grads grads = node.apply(g);
+  profiler->on_backward(node, std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count());
+  return grads;
+}
+
 }  // namespace
 
 void Variable::backward(const Tensor& gradient, bool retain_graph) const {
-  check_var(impl_, "backward");
+  check(impl_ != nullptr, "backward: the Variable is undefined (default-constructed)");
   const Tensor& value = impl_->data;
   Tensor seed = gradient;
   if (!seed.defined()) {
@@ -198,20 +117,22 @@ void Variable::backward(const Tensor& gradient, bool retain_graph) const {
   check(impl_->requires_grad, "backward: this Variable does not require grad and has no grad_fn; create the leaves "
         "with requires_grad = true (or check that a NoGradGuard is not active)");
   if (!impl_->grad_fn) {  // a leaf: the gradient of itself is the seed
-    accumulate(impl_->grad, seed.contiguous().clone());
+    deliver(*impl_, seed.contiguous().clone());
     return;
   }
 
+  // The algorithm: order the graph, then one sweep in that order.
   std::vector<VariableImpl*> order = topological_order(impl_.get());
   impl_->pending_grad = seed;
   for (VariableImpl* impl : order) {
     Node& node = *impl->grad_fn;
-    Tensor g = std::move(impl->pending_grad);
+    Tensor g = std::move(impl->pending_grad);  // every use of this value has delivered its part by now
     impl->pending_grad = Tensor();
     if (!g.defined()) continue;  // no gradient reached this value (e.g. a branch the loss does not use)
+    if (impl->retains_grad) accumulate(impl->grad, g.clone());  // retain_grad(): keep a copy for the user
     check(!node.released(), "backward: the graph through '{}' was already freed by an earlier backward; pass "
           "retain_graph = true to the first backward() to run backward twice", node.name);
-    Grads grads = node.apply(g);
+    Grads grads = apply_node(node, g);
     g = Tensor();
     check(grads.size() == node.inputs.size(), "backward of '{}': returned {} gradients for {} inputs", node.name,
           grads.size(), node.inputs.size());
@@ -221,12 +142,7 @@ void Variable::backward(const Tensor& gradient, bool retain_graph) const {
       Tensor gi = conform(grads[i], input, node, i);
       grads[i] = Tensor();  // drop our handle so that a gradient nobody else holds can be reused in place
       if (is_anomaly_enabled()) check_finite(gi, node.name, "backward");
-      if (input.grad_fn) {
-        accumulate(input.pending_grad, gi);
-      } else {
-        // A leaf's .grad() must be its own memory: the user and the optimizers may change it in place.
-        accumulate(input.grad, exclusively_owned(gi) && gi.shape() == input.data.shape() ? gi : gi.clone());
-      }
+      deliver(input, gi);
     }
     if (!retain_graph) node.release();
   }

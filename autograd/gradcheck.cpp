@@ -36,36 +36,26 @@ std::string index_string(const Tensor& t, int64_t i) {
   return fmt::format("{}", idx);
 }
 
-}  // namespace
+// What gradcheck perturbs: a leaf, the name errors use for it ("input 0", "parameter 'fc.weight'").
+struct Checked {
+  std::string name;
+  Variable leaf;
+};
 
-bool gradcheck(const GradcheckFn& fn, const std::vector<Variable>& inputs, const GradcheckOptions& options) {
-  EnableGradGuard grad_on;
-  // Fresh leaves that share the callers' tensors, so perturbing them is seen by fn.
-  std::vector<Variable> leaves;
-  for (size_t k = 0; k < inputs.size(); ++k) {
-    const Variable& in = inputs[k];
-    check(in.defined(), "gradcheck: input {} is undefined", k);
-    if (in.requires_grad()) {
-      check(in.dtype() == kFloat64, "gradcheck: input {} has dtype {}; finite differences need float64 "
-            "(pass Variable(x.to(kFloat64), true))", k, dtype_name(in.dtype()));
-      for (int d = 0; d < in.dim(); ++d) {
-        check(in.data().strides()[d] != 0 || in.shape()[d] <= 1, "gradcheck: input {} of shape {} is an expanded view "
-              "(stride 0), so one element stands for many; pass a contiguous copy", k, in.shape());
-      }
-    }
-    leaves.emplace_back(in.data(), in.requires_grad());
+void check_perturbable(const Variable& x, const std::string& name, const char* fix) {
+  check(x.dtype() == kFloat64, "gradcheck: {} has dtype {}; finite differences need float64 ({})", name,
+        dtype_name(x.dtype()), fix);
+  for (int d = 0; d < x.dim(); ++d) {
+    check(x.data().strides()[d] != 0 || x.shape()[d] <= 1, "gradcheck: {} of shape {} is an expanded view "
+          "(stride 0), so one element stands for many; pass a contiguous copy", name, x.shape());
   }
+}
 
-  Variable y = fn(leaves);
-  check(y.defined() && y.dtype() == kFloat64, "gradcheck: fn must return a float64 Variable");
-  Generator gen(options.seed);
-  Tensor v = randn(y.shape(), kFloat64, gen);
-  std::vector<double> vs = v.tolist();
-  if (y.requires_grad()) y.backward(v);
-
-  for (size_t k = 0; k < leaves.size(); ++k) {
-    const Variable& x = leaves[k];
-    if (!x.requires_grad()) continue;
+// Central differences for every element of each checked leaf against the gradient backward left in it; throws (or
+// returns false) at the first leaf with a wrong element, describing its worst one.
+bool compare(const GradcheckFn& fn, const std::vector<Variable>& leaves, const std::vector<Checked>& checked,
+             const std::vector<double>& vs, const GradcheckOptions& options) {
+  for (const auto& [name, x] : checked) {
     Tensor analytic = x.grad().defined() ? x.grad() : zeros_like(x.data());
     std::vector<double> a = analytic.tolist();
     double* base = x.data().data<double>();
@@ -95,13 +85,50 @@ bool gradcheck(const GradcheckFn& fn, const std::vector<Variable>& inputs, const
     }
     if (worst >= 0) {
       if (!options.raise_exception) return false;
-      throw Error(fmt::format("gradcheck: gradient of input {} (shape {}) is wrong at index {}: analytic {:.8g} vs "
+      throw Error(fmt::format("gradcheck: gradient of {} (shape {}) is wrong at index {}: analytic {:.8g} vs "
                               "numerical {:.8g} (allowed difference {:.3g} = atol {} + rtol {} * |numerical|)",
-                              k, x.shape(), index_string(x.data(), worst), worst_a, worst_n,
+                              name, x.shape(), index_string(x.data(), worst), worst_a, worst_n,
                               options.atol + options.rtol * std::abs(worst_n), options.atol, options.rtol));
     }
   }
   return true;
+}
+
+}  // namespace
+
+bool gradcheck_with_params(const GradcheckFn& fn, const std::vector<Variable>& inputs, const NamedVariables& params,
+                           const GradcheckOptions& options) {
+  EnableGradGuard grad_on;
+  // Fresh leaves that share the callers' tensors, so perturbing them is seen by fn.
+  std::vector<Variable> leaves;
+  std::vector<Checked> checked;
+  for (size_t k = 0; k < inputs.size(); ++k) {
+    const Variable& in = inputs[k];
+    check(in.defined(), "gradcheck: input {} is undefined", k);
+    leaves.emplace_back(in.data(), in.requires_grad());
+    if (in.requires_grad()) {
+      checked.push_back({fmt::format("input {}", k), leaves.back()});
+      check_perturbable(in, checked.back().name, "pass Variable(x.to(kFloat64), true)");
+    }
+  }
+  for (const auto& [name, p] : params) {
+    check(p.defined() && p.is_leaf() && p.requires_grad(), "gradcheck: parameter '{}' must be a leaf that requires "
+          "grad", name);
+    checked.push_back({fmt::format("parameter '{}'", name), p});
+    check_perturbable(p, checked.back().name, "convert the module first: module.to(kFloat64)");
+    p.zero_grad();
+  }
+
+  Variable y = fn(leaves);
+  check(y.defined() && y.dtype() == kFloat64, "gradcheck: fn must return a float64 Variable");
+  Generator gen(options.seed);
+  Tensor v = randn(y.shape(), kFloat64, gen);
+  if (y.requires_grad()) y.backward(v);
+  return compare(fn, leaves, checked, v.tolist(), options);
+}
+
+bool gradcheck(const GradcheckFn& fn, const std::vector<Variable>& inputs, const GradcheckOptions& options) {
+  return gradcheck_with_params(fn, inputs, NamedVariables{}, options);
 }
 
 }  // namespace glimpse

@@ -12,6 +12,8 @@
 
 #include <cstdint>
 #include <functional>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "autograd/variable.h"
@@ -29,5 +31,12 @@ struct GradcheckOptions {
 using GradcheckFn = std::function<Variable(const std::vector<Variable>&)>;
 
 bool gradcheck(const GradcheckFn& fn, const std::vector<Variable>& inputs, const GradcheckOptions& options = {});
+
+// The same check, also with respect to `params`: Variables that fn reads directly rather than through its inputs (a
+// layer's weights). They are perturbed in place, so they must be float64 leaves; errors name them by their name.
+// nn::gradcheck(module, ...) passes a module's named_parameters() here.
+using NamedVariables = std::vector<std::pair<std::string, Variable>>;
+bool gradcheck_with_params(const GradcheckFn& fn, const std::vector<Variable>& inputs, const NamedVariables& params,
+                           const GradcheckOptions& options = {});
 
 }  // namespace glimpse

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "autograd/grad_mode.h"
+#include "autograd/profile.h"
 #include "autograd/variable.h"
 
 namespace glimpse {
@@ -81,6 +82,7 @@ Variable record(const char* name, const Tensor& output, std::span<const Variable
   for (const Variable& v : inputs) node->inputs.push_back(v.impl());
   node->output_shape = output.shape();
   node->output_dtype = output.dtype();
+  if (TapeProfiler* profiler = TapeProfiler::active()) profiler->on_record(*node);  // the tape inspector, if on
   return make_result(output, std::move(node));
 }
 

@@ -68,5 +68,14 @@ inline Variable operator+(double s, const Variable& x) { return add(x, s); }
 inline Variable operator-(double s, const Variable& x) { return rsub(x, s); }
 inline Variable operator*(double s, const Variable& x) { return mul(x, s); }
 inline Variable operator/(double s, const Variable& x) { return rdiv(x, s); }
+// A plain Tensor beside a Variable is a constant: the gradient flows to the Variable only (x * mask, x - mean).
+inline Variable operator+(const Variable& x, const Tensor& t) { return add(x, Variable(t)); }
+inline Variable operator-(const Variable& x, const Tensor& t) { return sub(x, Variable(t)); }
+inline Variable operator*(const Variable& x, const Tensor& t) { return mul(x, Variable(t)); }
+inline Variable operator/(const Variable& x, const Tensor& t) { return div(x, Variable(t)); }
+inline Variable operator+(const Tensor& t, const Variable& x) { return add(Variable(t), x); }
+inline Variable operator-(const Tensor& t, const Variable& x) { return sub(Variable(t), x); }
+inline Variable operator*(const Tensor& t, const Variable& x) { return mul(Variable(t), x); }
+inline Variable operator/(const Tensor& t, const Variable& x) { return div(Variable(t), x); }
 
 }  // namespace glimpse

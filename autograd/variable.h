@@ -21,8 +21,9 @@ struct Node;
 // The shared state behind Variable handles. Op writers never touch it; the engine (engine.cpp) does.
 struct VariableImpl {
   Tensor data;
-  Tensor grad;                    // leaves only: the accumulated gradient, undefined until a backward reaches it
+  Tensor grad;                    // leaves (and retain_grad() non-leaves): the accumulated gradient
   bool requires_grad = false;
+  bool retains_grad = false;      // a non-leaf asked to keep its gradient (retain_grad())
   std::shared_ptr<Node> grad_fn;  // the op that made this value; null for leaves
   // Engine bookkeeping during one backward sweep.
   Tensor pending_grad;
@@ -40,7 +41,8 @@ class Variable {
   // Replaces the value in place of everything (optimizers update through data(); loading a checkpoint uses this).
   void set_data(const Tensor& data) const;
 
-  // The gradient accumulated by backward (undefined until one reaches this Variable; leaves only, as in PyTorch).
+  // The gradient accumulated by backward (undefined until one reaches this Variable). As in PyTorch, only leaves keep
+  // one, unless a non-leaf called retain_grad() before the backward.
   const Tensor& grad() const;
   void set_grad(const Tensor& grad) const;
   void zero_grad() const;  // undefines the gradient (PyTorch's set_to_none)
@@ -48,6 +50,9 @@ class Variable {
   bool requires_grad() const { return impl_ && impl_->requires_grad; }
   // Marks a leaf as needing gradients. Error on a non-leaf (its flag follows from its inputs).
   const Variable& requires_grad_(bool value = true) const;
+  // Makes backward keep this non-leaf's gradient in grad() too (PyTorch's retain_grad), for inspecting what flows
+  // through an intermediate value: `Variable h = tanh(x); h.retain_grad(); loss.backward(); h.grad()`.
+  const Variable& retain_grad() const;
   bool is_leaf() const { return !impl_ || impl_->grad_fn == nullptr; }
   const std::shared_ptr<Node>& grad_fn() const;
   // The same numbers, cut from the tape: a leaf with requires_grad false.

@@ -21,7 +21,9 @@ T sigmoid_of(T x) {
 
 // The recurrence of one GRU layer over a whole sequence.
 //   xg: [T, B, 3H]  the input half of the gate pre-activations, x_t W_ihᵀ + b_ih (gate order r, z, n)
-//   w_hh: [3H, H], b_hh: [3H] (or undefined), h0: [B, H]  ->  [T, B, H], h_1..h_T. T >= 1.
+//   w_hh: [3H, H], b_hh: [3H] (or undefined), h0: [B, H], lengths: B numbers in [0, T]
+//   -> [T + 1, B, H]: rows 0..T-1 are h_1..h_T (0 at padding), row T is h_n, each row's state after its own last
+//      real step (a finished row keeps its state, and in backward its dh passes through). T >= 1.
 //
 // Forward, for t = 0..T-1, with hg = h_t W_hhᵀ + b_hh split as (hg_r, hg_z, hg_n):
 //   r = σ(xg_r + hg_r)   z = σ(xg_z + hg_z)   n = tanh(xg_n + r ⊙ hg_n)   h_{t+1} = (1 - z) ⊙ n + z ⊙ h_t
@@ -31,7 +33,8 @@ T sigmoid_of(T x) {
 //   dxg_t = [da_r, da_z, da_n]       dhg_t = [da_r, da_z, da_n ⊙ r]   (r multiplies only the hidden half of n)
 //   dh ← dh ⊙ z + dhg_t W_hh
 // and then dW_hh = Σ_t dhg_tᵀ h_t (one GEMM), db_hh = Σ dhg (summed over steps and batch by the engine), dh0 = dh.
-Variable gru_recurrence(const Variable& xg, const Variable& w_hh, const Variable& b_hh, const Variable& h0) {
+Variable gru_recurrence(const Variable& xg, const Variable& w_hh, const Variable& b_hh, const Variable& h0,
+                        const std::vector<int64_t>& lengths) {
   const int64_t T = xg.size(0), B = xg.size(1), H = w_hh.size(1);
   const DType dtype = xg.dtype();
   const bool has_bias = b_hh.defined();
@@ -51,6 +54,10 @@ Variable gru_recurrence(const Variable& xg, const Variable& w_hh, const Variable
               *h_prev = h_all.data<S>() + t * B * H;
       S *ps = saved.data<S>() + t * B * 4 * H, *h_next = h_all.data<S>() + (t + 1) * B * H;
       for (int64_t b = 0; b < B; ++b) {
+        if (t >= lengths[b]) {  // finished: the state stays
+          std::copy(h_prev + b * H, h_prev + (b + 1) * H, h_next + b * H);
+          continue;
+        }
         const S *x = px + b * 3 * H, *h = ph + b * 3 * H;
         S* s = ps + b * 4 * H;
         for (int64_t j = 0; j < H; ++j) {
@@ -65,15 +72,20 @@ Variable gru_recurrence(const Variable& xg, const Variable& w_hh, const Variable
       }
     });
   }
-  const Tensor out = h_all.narrow(0, 1, T).clone();  // its own memory: h_all stays intact for backward
+  Tensor out = empty({T + 1, B, H}, dtype);  // its own memory: h_all stays intact for backward
+  out.narrow(0, 0, T).copy_(h_all.narrow(0, 1, T));
+  out.select(0, T).copy_(h_all.select(0, T));
+  for (int64_t b = 0; b < B; ++b) {
+    if (lengths[b] < T) out.narrow(0, lengths[b], T - lengths[b]).select(1, b).fill_(0.0);
+  }
 
   std::vector<Variable> inputs{xg, w_hh, h0};
   if (has_bias) inputs.push_back(b_hh);
-  return record("gru", out, inputs, [saved, h_all, w, T, B, H, has_bias](const Tensor& grad) -> Grads {
-    const Tensor g_out = grad.contiguous();  // [T, B, H]
+  return record("gru", out, inputs, [saved, h_all, w, T, B, H, has_bias, lengths](const Tensor& grad) -> Grads {
+    const Tensor g_out = grad.contiguous();  // [T + 1, B, H]
     const DType dt = g_out.dtype();
     Tensor d_xg = empty({T, B, 3 * H}, dt), d_hg = empty({T, B, 3 * H}, dt);
-    Tensor dh = zeros({B, H}, dt), dh_direct = empty({B, H}, dt);
+    Tensor dh = g_out.select(0, T).clone(), dh_direct = empty({B, H}, dt);
     for (int64_t t = T - 1; t >= 0; --t) {
       dispatch_float(dt, "GRU backward", [&]<class S>() {
         const S *ps = saved.data<S>() + t * B * 4 * H, *h_prev = h_all.data<S>() + t * B * H,
@@ -83,6 +95,12 @@ Variable gru_recurrence(const Variable& xg, const Variable& w_hh, const Variable
         for (int64_t b = 0; b < B; ++b) {
           const S* s = ps + b * 4 * H;
           S *dxb = dx + b * 3 * H, *dhb = dhg + b * 3 * H;
+          if (t >= lengths[b]) {  // finished: no gates, dh passes through
+            std::fill(dxb, dxb + 3 * H, S(0));
+            std::fill(dhb, dhb + 3 * H, S(0));
+            std::copy(pdh + b * H, pdh + (b + 1) * H, pdd + b * H);
+            continue;
+          }
           for (int64_t j = 0; j < H; ++j) {
             const int64_t k = b * H + j;
             const S r = s[j], z = s[H + j], n = s[2 * H + j], hn = s[3 * H + j];
@@ -110,12 +128,17 @@ Variable gru_recurrence(const Variable& xg, const Variable& w_hh, const Variable
 }  // namespace
 
 GRU::GRU(int64_t input_size, int64_t hidden_size, const GRUOptions& options)
-    : RNNBase("GRU", 3, input_size, hidden_size, options) {}
+    : RNNBase("GRU", 3, input_size, hidden_size, options) {
+  check(!options.bidirectional, "GRU: bidirectional is not implemented yet (nn::LSTM has it)");
+}
 
-// input: [T, B, I] (batch_first: [B, T, I]), h0: [L, B, H] -> output [T, B, H] (or [B, T, H]), h_n [L, B, H]
-std::pair<Variable, Variable> GRU::forward(const Variable& input, const Variable& h0) const {
+// input: [T, B, I] (batch_first: [B, T, I]), h0: [L, B, H], lengths: B numbers
+//   -> output [T, B, H] (or [B, T, H]), h_n [L, B, H]
+std::pair<Variable, Variable> GRU::forward(const Variable& input, const Variable& h0,
+                                           const std::vector<int64_t>& lengths) const {
   const auto [T, B] = check_input(input);
   check_state(h0, "h_0", B);
+  const std::vector<int64_t> lens = check_lengths(lengths, T, B);
   const int64_t L = options.num_layers, H = hidden_size;
 
   // Layers pass their output sequence on time-major ([T, B, H]); batch_first only changes the way in and out.
@@ -133,8 +156,9 @@ std::pair<Variable, Variable> GRU::forward(const Variable& input, const Variable
     Variable xg = matmul(seq, w.weight_ih.t());
     if (w.bias_ih.defined()) xg = xg + w.bias_ih;
     if (k == 0 && options.batch_first) xg = xg.transpose(0, 1).contiguous();
-    seq = gru_recurrence(xg, w.weight_hh, w.bias_hh, h);  // [T, B, H]
-    h_n.push_back(seq.select(0, T - 1));
+    const Variable hs = gru_recurrence(xg, w.weight_hh, w.bias_hh, h, lens);  // [T + 1, B, H]: outputs, then h_n
+    seq = hs.narrow(0, 0, T);
+    h_n.push_back(hs.select(0, T));
     if (options.dropout > 0.0 && k + 1 < L) seq = dropout(seq, options.dropout, is_training());
   }
   if (options.batch_first) seq = seq.transpose(0, 1);  // [T, B, H] -> [B, T, H], a view

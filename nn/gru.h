@@ -13,12 +13,13 @@
 
 #include <cstdint>
 #include <utility>
+#include <vector>
 
 #include "nn/rnn_base.h"
 
 namespace glimpse::nn {
 
-using GRUOptions = RNNOptions;  // num_layers, bias, batch_first, dropout (nn/rnn_base.h)
+using GRUOptions = RNNOptions;  // num_layers, bias, batch_first, dropout (nn/rnn_base.h); no bidirectional yet
 
 class GRU : public RNNBase {
  public:
@@ -26,10 +27,12 @@ class GRU : public RNNBase {
   // bias_hh_lk [3H] (in_0 = input_size, in_k = H after), all ~ U(-1/√H, 1/√H).
   GRU(int64_t input_size, int64_t hidden_size, const GRUOptions& options = {});
 
-  // input: [T, B, I] ([B, T, I] with batch_first), h_0: [L, B, H] or undefined for zeros
-  //   -> (output: [T, B, H] ([B, T, H] with batch_first), the last layer's h at every step,
-  //       h_n: [L, B, H], every layer's final state)
-  std::pair<Variable, Variable> forward(const Variable& input, const Variable& h0 = Variable()) const;
+  // input: [T, B, I] ([B, T, I] with batch_first), h_0: [L, B, H] or undefined for zeros, lengths: empty (all T
+  // long) or B numbers in [0, T], the real length of each sequence of a padded batch
+  //   -> (output: [T, B, H] ([B, T, H] with batch_first), the last layer's h at every step, 0 at padding,
+  //       h_n: [L, B, H], every layer's state after each sequence's own last real step)
+  std::pair<Variable, Variable> forward(const Variable& input, const Variable& h0 = Variable(),
+                                        const std::vector<int64_t>& lengths = {}) const;
 };
 
 }  // namespace glimpse::nn

@@ -9,6 +9,7 @@
 #include "autograd/ops_elementwise.h"
 #include "autograd/ops_matmul.h"
 #include "autograd/ops_reduce.h"
+#include "tensor/reduce.h"
 
 namespace glimpse::nn {
 
@@ -45,16 +46,16 @@ HardAttentionOutput HardAttention::forward(const Variable& query, const Variable
   Variable probs = masked_softmax(align.score(q, keys), m, false, 1.0, kOp);  // [B, Tq, Tk]
 
   // ---- choose j* per query, on plain numbers (this is where the gradient stops)
-  const std::vector<double> p = probs.data().tolist();
   std::vector<int64_t> chosen(static_cast<size_t>(rows), -1);
   std::vector<bool> empty_row(static_cast<size_t>(rows), true);
-  for (int64_t r = 0; r < rows; ++r) {
-    int64_t best = -1;
-    for (int64_t j = 0; j < Tk; ++j) {
-      if (p[r * Tk + j] > 0.0 && (best < 0 || p[r * Tk + j] > p[r * Tk + best])) best = j;  // first of ties
+  if (rows > 0 && Tk > 0) {
+    auto [peak, best] = max(probs.data().reshape({rows, Tk}), 1);  // the arg-max, first of ties (as torch)
+    const std::vector<double> peaks = peak.tolist();
+    chosen = best.to_vector<int64_t>();
+    for (int64_t r = 0; r < rows; ++r) {
+      empty_row[r] = !(peaks[r] > 0.0);  // a fully masked query has all-zero weights: nothing to choose
+      if (empty_row[r]) chosen[r] = -1;
     }
-    chosen[r] = best;
-    empty_row[r] = best < 0;
   }
   if (sample_ && is_training() && rows > 0 && Tk > 0) {
     // multinomial needs a positive total per row: fully masked rows draw from a dummy uniform row, then are reset.
@@ -93,7 +94,7 @@ HardAttentionOutput HardAttention::forward(const Variable& query, const Variable
 
 std::string HardAttention::extra_repr() const {
   return fmt::format("query_dim={}, key_dim={}, score={}{}{}", query_dim_, key_dim_, align.score_name(),
-                     sample_ ? ", sample=true" : "", straight_through_ ? ", straight_through=true" : "");
+                     sample_ ? ", sample=True" : "", straight_through_ ? ", straight_through=True" : "");
 }
 
 }  // namespace glimpse::nn

@@ -7,7 +7,7 @@
 
 namespace glimpse::nn {
 
-LayerNorm::LayerNorm(const Shape& normalized_shape, double eps, bool elementwise_affine)
+LayerNorm::LayerNorm(const Shape& normalized_shape, double eps, bool elementwise_affine, bool bias)
     : Module("LayerNorm"), normalized_shape(normalized_shape), eps(eps), elementwise_affine(elementwise_affine) {
   check(!normalized_shape.empty(), "LayerNorm: normalized_shape is empty; pass the trailing dims, e.g. {{C}}");
   for (int64_t s : normalized_shape) {
@@ -16,7 +16,7 @@ LayerNorm::LayerNorm(const Shape& normalized_shape, double eps, bool elementwise
   check(std::isfinite(eps) && eps >= 0, "LayerNorm: eps must be finite and >= 0, got {}", eps);
   if (elementwise_affine) {
     weight = register_parameter("weight", ones(normalized_shape));
-    bias = register_parameter("bias", zeros(normalized_shape));
+    if (bias) this->bias = register_parameter("bias", zeros(normalized_shape));
   }
 }
 
@@ -34,7 +34,8 @@ std::string LayerNorm::extra_repr() const {
   // normalized_shape as a Python tuple, the way PyTorch prints it: (4,) or (3, 4).
   std::string shape = normalized_shape.size() == 1 ? fmt::format("({},)", normalized_shape[0])
                                                    : fmt::format("({})", fmt::join(normalized_shape, ", "));
-  return fmt::format("{}, eps={}, elementwise_affine={}", shape, eps, elementwise_affine ? "True" : "False");
+  return fmt::format("{}, eps={}, elementwise_affine={}{}", shape, eps, elementwise_affine ? "True" : "False",
+                     elementwise_affine && !bias.defined() ? ", bias=False" : "");
 }
 
 }  // namespace glimpse::nn

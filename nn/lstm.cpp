@@ -25,92 +25,118 @@ T sigmoid_of(T x) {
   return T(1) / (T(1) + std::exp(-x));
 }
 
-// The recurrence of one LSTM layer over a whole sequence.
+// The recurrence of one LSTM layer in one direction over a padded batch.
 //   xg: [T, B, 4H]  the input half of the gate pre-activations, x_t W_ihᵀ + b_ih + b_hh (gate order i, f, g, o)
-//   w_hh: [4H, H], h0, c0: [B, H]
-//   -> [T + 1, B, H]: rows 0..T-1 are h_1..h_T (the output sequence), row T is c_T (one op has one output, so the
-//      final cell state travels in an extra row, taken apart with views by the caller). T >= 1.
+//   w_hh: [4H, H], h0, c0: [B, H], lengths: B numbers in [0, T] (row b's real positions are 0..lengths[b]-1)
+//   -> [T + 2, B, H]: rows 0..T-1 are the output h at every position (0 at padding), row T is h_n and row T+1 is
+//      c_n, each row's state after its own last real position (one op has one output, so the final state travels
+//      in two extra rows, taken apart with views by the caller). T >= 1.
+// Row b runs lengths[b] steps; at step s it reads position s, or lengths[b]-1-s with `reverse` (the backward half
+// of a bidirectional layer reads each sentence from its own last word, not from the padding). A finished row keeps
+// its state, so padding never changes a real position and the final state is the sentence's own.
 //
-// Forward, for t = 0..T-1 (pre-activations a = xg[t] + h_t W_hhᵀ):
+// Forward, for each real step (pre-activations a = xg[p] + h W_hhᵀ, p the step's position):
 //   i = σ(a_i)   f = σ(a_f)   g = tanh(a_g)   o = σ(a_o)
-//   c_{t+1} = f ⊙ c_t + i ⊙ g      h_{t+1} = o ⊙ tanh(c_{t+1})
-// Backward, for t = T-1..0, carrying dh and dc from step t+1 back to step t:
-//   dh += dL/dh_{t+1} (from the output)           dc += dh ⊙ o ⊙ (1 - tanh²(c_{t+1}))
-//   da_i = dc ⊙ g ⊙ i(1 - i)       da_f = dc ⊙ c_t ⊙ f(1 - f)
-//   da_g = dc ⊙ i ⊙ (1 - g²)       da_o = dh ⊙ tanh(c_{t+1}) ⊙ o(1 - o)
-//   dh ← da W_hh        dc ← dc ⊙ f
-// and then dxg = da (all steps), dW_hh = Σ_t da_tᵀ h_t (one GEMM), dh0 = dh, dc0 = dc.
-Variable lstm_recurrence(const Variable& xg, const Variable& w_hh, const Variable& h0, const Variable& c0) {
+//   c' = f ⊙ c + i ⊙ g      h' = o ⊙ tanh(c')
+// Backward, for the steps in reverse order, carrying dh and dc back one step:
+//   dh += dL/dh' (from the output)              dc += dh ⊙ o ⊙ (1 - tanh²(c'))
+//   da_i = dc ⊙ g ⊙ i(1 - i)       da_f = dc ⊙ c ⊙ f(1 - f)
+//   da_g = dc ⊙ i ⊙ (1 - g²)       da_o = dh ⊙ tanh(c') ⊙ o(1 - o)
+//   dh ← da W_hh        dc ← dc ⊙ f             (a finished row's dh and dc pass through unchanged)
+// and then dxg = da (0 at padding), dW_hh = Σ da_pᵀ h_before(p) over all positions (one GEMM), dh0 = dh, dc0 = dc.
+Variable lstm_recurrence(const Variable& xg, const Variable& w_hh, const Variable& h0, const Variable& c0,
+                         const std::vector<int64_t>& lengths, bool reverse) {
   const int64_t T = xg.size(0), B = xg.size(1), H = w_hh.size(1);
   const DType dtype = xg.dtype();
   check(w_hh.dtype() == dtype && h0.dtype() == dtype && c0.dtype() == dtype,
         "LSTM: the input, weights and state must share one dtype; got {} input, {} weights, {} h, {} c",
         dtype_name(dtype), dtype_name(w_hh.dtype()), dtype_name(h0.dtype()), dtype_name(c0.dtype()));
   const Tensor xg_t = xg.data().contiguous(), w = w_hh.data();
-  // Everything backward needs: the activated gates, tanh(c_{t+1}), and h and c at every step (h_all[t] = h_t).
+  // Where row b is at step s, or -1 once it has finished.
+  auto position = [lengths, reverse](int64_t s, int64_t b) -> int64_t {
+    if (s >= lengths[b]) return -1;
+    return reverse ? lengths[b] - 1 - s : s;
+  };
+  // Everything backward needs, stored by position: the activated gates, tanh(c'), and the state before the step
+  // (zero at padding, so the dW_hh GEMM over all positions adds nothing for them).
   Tensor gates = empty({T, B, 4 * H}, dtype), tanh_c = empty({T, B, H}, dtype);
-  Tensor h_all = empty({T + 1, B, H}, dtype), c_all = empty({T + 1, B, H}, dtype);
-  h_all.select(0, 0).copy_(h0.data());
-  c_all.select(0, 0).copy_(c0.data());
-  Tensor hg = empty({B, 4 * H}, dtype);  // h_t W_hhᵀ, reused every step
-  for (int64_t t = 0; t < T; ++t) {
-    matmul_into(hg, h_all.select(0, t), w.t());
+  Tensor h_before = zeros({T, B, H}, dtype), c_before = zeros({T, B, H}, dtype);
+  Tensor out = zeros({T + 2, B, H}, dtype);
+  Tensor h = out.select(0, T), c = out.select(0, T + 1);  // the running state lives in the last two rows
+  h.copy_(h0.data());
+  c.copy_(c0.data());
+  Tensor hg = empty({B, 4 * H}, dtype);  // h W_hhᵀ, reused every step
+  for (int64_t s = 0; s < T; ++s) {
+    matmul_into(hg, h, w.t());
     dispatch_float(dtype, "LSTM", [&]<class S>() {
-      const S *px = xg_t.data<S>() + t * B * 4 * H, *ph = hg.data<S>(), *pc = c_all.data<S>() + t * B * H;
-      S *pa = gates.data<S>() + t * B * 4 * H, *ptc = tanh_c.data<S>() + t * B * H;
-      S *c_next = c_all.data<S>() + (t + 1) * B * H, *h_next = h_all.data<S>() + (t + 1) * B * H;
+      S *ph = h.data<S>(), *pc = c.data<S>();
       for (int64_t b = 0; b < B; ++b) {
-        const S *x = px + b * 4 * H, *h = ph + b * 4 * H;
-        S* a = pa + b * 4 * H;
+        const int64_t p = position(s, b);
+        if (p < 0) continue;
+        const int64_t row = p * B + b;
+        const S *x = xg_t.data<S>() + row * 4 * H, *hh = hg.data<S>() + b * 4 * H;
+        S* a = gates.data<S>() + row * 4 * H;
+        S *ptc = tanh_c.data<S>() + row * H, *hb = h_before.data<S>() + row * H, *cb = c_before.data<S>() + row * H;
+        S *y = out.data<S>() + row * H, *hr = ph + b * H, *cr = pc + b * H;
         for (int64_t j = 0; j < H; ++j) {
-          const S i = sigmoid_of(x[j] + h[j]);
-          const S f = sigmoid_of(x[H + j] + h[H + j]);
-          const S g = std::tanh(x[2 * H + j] + h[2 * H + j]);
-          const S o = sigmoid_of(x[3 * H + j] + h[3 * H + j]);
-          const S c = f * pc[b * H + j] + i * g;
+          const S i = sigmoid_of(x[j] + hh[j]);
+          const S f = sigmoid_of(x[H + j] + hh[H + j]);
+          const S g = std::tanh(x[2 * H + j] + hh[2 * H + j]);
+          const S o = sigmoid_of(x[3 * H + j] + hh[3 * H + j]);
+          const S c_new = f * cr[j] + i * g;
           a[j] = i, a[H + j] = f, a[2 * H + j] = g, a[3 * H + j] = o;
-          const S tc = std::tanh(c);
-          c_next[b * H + j] = c;
-          ptc[b * H + j] = tc;
-          h_next[b * H + j] = o * tc;
+          const S tc = std::tanh(c_new);
+          hb[j] = hr[j], cb[j] = cr[j];
+          ptc[j] = tc;
+          cr[j] = c_new;
+          hr[j] = y[j] = o * tc;
         }
       }
     });
   }
-  Tensor out = empty({T + 1, B, H}, dtype);
-  out.narrow(0, 0, T).copy_(h_all.narrow(0, 1, T));
-  out.select(0, T).copy_(c_all.select(0, T));
 
-  auto backward = [gates, tanh_c, h_all, c_all, w, T, B, H](const Tensor& grad) -> Grads {
-    const Tensor g_out = grad.contiguous();  // [T + 1, B, H]
+  auto backward = [gates, tanh_c, h_before, c_before, w, T, B, H, position](const Tensor& grad) -> Grads {
+    const Tensor g_out = grad.contiguous();  // [T + 2, B, H]
     const DType dt = g_out.dtype();
-    Tensor d_xg = empty({T, B, 4 * H}, dt);
-    Tensor dh = zeros({B, H}, dt), dc = g_out.select(0, T).clone();
-    for (int64_t t = T - 1; t >= 0; --t) {
+    Tensor d_xg = zeros({T, B, 4 * H}, dt), da = zeros({B, 4 * H}, dt);
+    Tensor dh = g_out.select(0, T).clone(), dc = g_out.select(0, T + 1).clone(), dh_new = empty({B, H}, dt);
+    for (int64_t s = T - 1; s >= 0; --s) {
       dispatch_float(dt, "LSTM backward", [&]<class S>() {
-        const S *pa = gates.data<S>() + t * B * 4 * H, *c_prev = c_all.data<S>() + t * B * H,
-                *ptc = tanh_c.data<S>() + t * B * H, *dy = g_out.data<S>() + t * B * H;
-        S *pd = d_xg.data<S>() + t * B * 4 * H, *pdh = dh.data<S>(), *pdc = dc.data<S>();
+        S *pdh = dh.data<S>(), *pdc = dc.data<S>();
         for (int64_t b = 0; b < B; ++b) {
-          const S* a = pa + b * 4 * H;
-          S* d = pd + b * 4 * H;
+          S* d = da.data<S>() + b * 4 * H;
+          const int64_t p = position(s, b);
+          if (p < 0) {  // finished: no gate here, and dh, dc pass through
+            std::fill(d, d + 4 * H, S(0));
+            continue;
+          }
+          const int64_t row = p * B + b;
+          const S *a = gates.data<S>() + row * 4 * H, *cb = c_before.data<S>() + row * H,
+                  *ptc = tanh_c.data<S>() + row * H, *dy = g_out.data<S>() + row * H;
+          S *dx = d_xg.data<S>() + row * 4 * H, *dhr = pdh + b * H, *dcr = pdc + b * H;
           for (int64_t j = 0; j < H; ++j) {
-            const int64_t k = b * H + j;
-            const S i = a[j], f = a[H + j], g = a[2 * H + j], o = a[3 * H + j], tc = ptc[k];
-            const S dh_k = pdh[k] + dy[k];
-            const S dc_k = pdc[k] + dh_k * o * (S(1) - tc * tc);
+            const S i = a[j], f = a[H + j], g = a[2 * H + j], o = a[3 * H + j], tc = ptc[j];
+            const S dh_k = dhr[j] + dy[j];
+            const S dc_k = dcr[j] + dh_k * o * (S(1) - tc * tc);
             d[j] = dc_k * g * i * (S(1) - i);
-            d[H + j] = dc_k * c_prev[k] * f * (S(1) - f);
+            d[H + j] = dc_k * cb[j] * f * (S(1) - f);
             d[2 * H + j] = dc_k * i * (S(1) - g * g);
             d[3 * H + j] = dh_k * tc * o * (S(1) - o);
-            pdc[k] = dc_k * f;
+            dcr[j] = dc_k * f;
           }
+          std::copy(d, d + 4 * H, dx);
         }
       });
-      matmul_into(dh, d_xg.select(0, t), w);  // dh_t = da_t W_hh: [B, 4H] @ [4H, H]
+      matmul_into(dh_new, da, w);  // da W_hh: [B, 4H] @ [4H, H]
+      dispatch_float(dt, "LSTM backward", [&]<class S>() {
+        for (int64_t b = 0; b < B; ++b) {
+          if (position(s, b) < 0) continue;  // a finished row keeps the dh it carries
+          std::copy(dh_new.data<S>() + b * H, dh_new.data<S>() + (b + 1) * H, dh.data<S>() + b * H);
+        }
+      });
     }
-    // dW_hh = Σ_t da_tᵀ h_t = daᵀ @ h over all T*B rows at once: [4H, T*B] @ [T*B, H]
-    Tensor d_w = matmul(d_xg.view({T * B, 4 * H}).t(), h_all.narrow(0, 0, T).reshape({T * B, H}));
+    // dW_hh = Σ da_pᵀ h_before(p) over all T*B positions at once: [4H, T*B] @ [T*B, H]
+    Tensor d_w = matmul(d_xg.view({T * B, 4 * H}).t(), h_before.view({T * B, H}));
     return {d_xg, d_w, dh, dc};
   };
   return record("lstm", out, {xg, w_hh, h0, c0}, std::move(backward));
@@ -152,10 +178,26 @@ LSTMState LSTMCell::forward(const Variable& x, const LSTMState& hx) const {
 
   Variable xg = matmul(xb, weight_ih.t());  // [B, I] @ [I, 4H] -> [B, 4H]
   if (bias_ih.defined()) xg = xg + (bias_ih + bias_hh);
-  // One step is a sequence of length 1: [1, B, 4H] -> [2, B, H] holding (h', c').
-  const Variable hc = lstm_recurrence(xg.unsqueeze(0), weight_hh, h, c);
-  if (batched) return {hc.select(0, 0), hc.select(0, 1)};
-  return {hc.select(0, 0).squeeze(0), hc.select(0, 1).squeeze(0)};
+  auto [h1, c1] = lstm_cell(xg, weight_hh, {h, c});
+  if (batched) return {h1, c1};
+  return {h1.squeeze(0), c1.squeeze(0)};
+}
+
+// gates_x: [B, 4H], w_hh: [4H, H], (h, c): [B, H] -> (h', c'): [B, H]
+LSTMState lstm_cell(const Variable& gates_x, const Variable& w_hh, const LSTMState& hx) {
+  check(gates_x.defined() && w_hh.defined() && hx.first.defined() && hx.second.defined(),
+        "lstm_cell: gates_x, w_hh, h and c must all be defined");
+  check(w_hh.dim() == 2 && w_hh.size(0) == 4 * w_hh.size(1), "lstm_cell: w_hh {} should be [4H, H]", w_hh.shape());
+  const int64_t H = w_hh.size(1);
+  check(gates_x.dim() == 2 && gates_x.size(1) == 4 * H, "lstm_cell: gates_x {} should be [B, 4H] = [B, {}]",
+        gates_x.shape(), 4 * H);
+  const int64_t B = gates_x.size(0);
+  check(hx.first.shape() == Shape{B, H} && hx.second.shape() == Shape{B, H},
+        "lstm_cell: h {} and c {} should both be [B, H] = [{}, {}]", hx.first.shape(), hx.second.shape(), B, H);
+  // One step is a sequence of length 1: [1, B, 4H] -> [3, B, H] holding (output, h', c').
+  const Variable hc = lstm_recurrence(gates_x.unsqueeze(0), w_hh, hx.first, hx.second, std::vector<int64_t>(B, 1),
+                                      false);
+  return {hc.select(0, 1), hc.select(0, 2)};
 }
 
 std::string LSTMCell::extra_repr() const {
@@ -167,39 +209,49 @@ std::string LSTMCell::extra_repr() const {
 LSTM::LSTM(int64_t input_size, int64_t hidden_size, const LSTMOptions& options)
     : RNNBase("LSTM", 4, input_size, hidden_size, options) {}
 
-// input: [T, B, I] (batch_first: [B, T, I]), hx: [L, B, H] x 2 -> output [T, B, H] (or [B, T, H]), ([L, B, H] x 2)
-std::pair<Variable, LSTMState> LSTM::forward(const Variable& input, const LSTMState& hx) const {
+// input: [T, B, I] (batch_first: [B, T, I]), hx: [L*D, B, H] x 2, lengths: B numbers
+//   -> output [T, B, D*H] (or [B, T, D*H]), ([L*D, B, H] x 2)
+std::pair<Variable, LSTMState> LSTM::forward(const Variable& input, const LSTMState& hx,
+                                             const std::vector<int64_t>& lengths) const {
   const auto [T, B] = check_input(input);
   check(hx.first.defined() == hx.second.defined(), "LSTM: give both h_0 and c_0, or neither");
   check_state(hx.first, "h_0", B);
   check_state(hx.second, "c_0", B);
-  const int64_t L = options.num_layers, H = hidden_size;
+  const std::vector<int64_t> lens = check_lengths(lengths, T, B);
+  const int64_t L = options.num_layers, H = hidden_size, D = options.bidirectional ? 2 : 1;
 
-  // Layers pass their output sequence on time-major ([T, B, H]); batch_first only changes the way in and out.
+  // Layers pass their output sequence on time-major ([T, B, D*H]); batch_first only changes the way in and out.
   Variable seq = input;
   std::vector<Variable> h_n, c_n;
   for (int64_t k = 0; k < L; ++k) {
-    const LayerWeights& w = layers_[k];
-    Variable h0 = hx.first.defined() ? hx.first.select(0, k) : Variable(zeros({B, H}, input.dtype()));
-    Variable c0 = hx.second.defined() ? hx.second.select(0, k) : Variable(zeros({B, H}, input.dtype()));
-    if (T == 0) {  // nothing to run: the state passes through, the output is empty
-      h_n.push_back(h0);
-      c_n.push_back(c0);
-      seq = Variable(zeros({0, B, H}, input.dtype()));
-      continue;
+    std::vector<Variable> directions;
+    for (int64_t d = 0; d < D; ++d) {
+      const int64_t n = k * D + d;  // PyTorch's order of the states: layer by layer, forward before reverse
+      const LayerWeights& w = layers_[n];
+      Variable h0 = hx.first.defined() ? hx.first.select(0, n) : Variable(zeros({B, H}, input.dtype()));
+      Variable c0 = hx.second.defined() ? hx.second.select(0, n) : Variable(zeros({B, H}, input.dtype()));
+      if (T == 0) {  // nothing to run: the state passes through, the output is empty
+        h_n.push_back(h0);
+        c_n.push_back(c0);
+        directions.push_back(Variable(zeros({0, B, H}, input.dtype())));
+        continue;
+      }
+      // The input half of every gate for all steps at once: [T, B, in] @ [in, 4H] -> [T, B, 4H] (one GEMM; for
+      // batch_first input [B, T, in] it is made time-major afterwards, one copy, so each step reads a contiguous
+      // block).
+      Variable xg = matmul(seq, w.weight_ih.t());
+      if (w.bias_ih.defined()) xg = xg + (w.bias_ih + w.bias_hh);
+      if (k == 0 && options.batch_first) xg = xg.transpose(0, 1).contiguous();
+      // [T + 2, B, H]: the outputs (0 at padding), then h_n and c_n
+      const Variable hc = lstm_recurrence(xg, w.weight_hh, h0, c0, lens, d == 1);
+      directions.push_back(hc.narrow(0, 0, T));
+      h_n.push_back(hc.select(0, T));
+      c_n.push_back(hc.select(0, T + 1));
     }
-    // The input half of every gate for all steps at once: [T, B, in] @ [in, 4H] -> [T, B, 4H] (one GEMM; for
-    // batch_first input [B, T, in] it is made time-major afterwards, one copy, so each step reads a contiguous block).
-    Variable xg = matmul(seq, w.weight_ih.t());
-    if (w.bias_ih.defined()) xg = xg + (w.bias_ih + w.bias_hh);
-    if (k == 0 && options.batch_first) xg = xg.transpose(0, 1).contiguous();
-    const Variable hc = lstm_recurrence(xg, w.weight_hh, h0, c0);  // [T + 1, B, H]: h_1..h_T, then c_T
-    seq = hc.narrow(0, 0, T);
-    h_n.push_back(hc.select(0, T - 1));
-    c_n.push_back(hc.select(0, T));
+    seq = D == 1 ? directions[0] : cat(directions, 2);  // [T, B, D*H]
     if (options.dropout > 0.0 && k + 1 < L) seq = dropout(seq, options.dropout, is_training());
   }
-  if (options.batch_first) seq = seq.transpose(0, 1);  // [T, B, H] -> [B, T, H], a view
+  if (options.batch_first) seq = seq.transpose(0, 1);  // [T, B, D*H] -> [B, T, D*H], a view
   return {seq, {stack(h_n, 0), stack(c_n, 0)}};
 }
 

@@ -38,7 +38,13 @@ class LSTMCell : public Module {
   Variable weight_ih, weight_hh, bias_ih, bias_hh;  // the biases are undefined with bias = false
 };
 
-using LSTMOptions = RNNOptions;  // num_layers, bias, batch_first, dropout (nn/rnn_base.h)
+// One LSTM step from precomputed input gates, the kernel under LSTMCell: gates_x = x W_ihᵀ + b_ih + b_hh. A decoder
+// whose input is [embedding; context] uses it to compute the embeddings' half of the gates for every step in one
+// GEMM and only the context's half per step (see models/seq2seq).
+// gates_x: [B, 4H], w_hh: [4H, H], (h, c): [B, H] each -> (h', c'): [B, H] each
+LSTMState lstm_cell(const Variable& gates_x, const Variable& w_hh, const LSTMState& hx);
+
+using LSTMOptions = RNNOptions;  // num_layers, bias, batch_first, dropout, bidirectional (nn/rnn_base.h)
 
 class LSTM : public RNNBase {
  public:
@@ -46,10 +52,14 @@ class LSTM : public RNNBase {
   // bias_hh_lk [4H] (in_0 = input_size, in_k = H after), all ~ U(-1/√H, 1/√H).
   LSTM(int64_t input_size, int64_t hidden_size, const LSTMOptions& options = {});
 
-  // input: [T, B, I] ([B, T, I] with batch_first), hx = (h_0, c_0): [L, B, H] each, or undefined for zeros
-  //   -> (output: [T, B, H] ([B, T, H] with batch_first), the last layer's h at every step,
-  //       (h_n, c_n): [L, B, H] each, every layer's final state)
-  std::pair<Variable, LSTMState> forward(const Variable& input, const LSTMState& hx = {}) const;
+  // input: [T, B, I] ([B, T, I] with batch_first), hx = (h_0, c_0): [L*D, B, H] each (D = 2 if bidirectional,
+  // else 1), or undefined for zeros; lengths: empty (every sequence is T long) or B numbers in [0, T], the real
+  // length of each sequence of a padded batch (what torch's pack_padded_sequence carries; any order, no sorting)
+  //   -> (output: [T, B, D*H] ([B, T, D*H] with batch_first), the last layer's h at every step, 0 at padding,
+  //       (h_n, c_n): [L*D, B, H] each, every layer's state after each sequence's own last real step)
+  // With lengths, padding never changes a real position: the result for a sequence is the same as running it alone.
+  std::pair<Variable, LSTMState> forward(const Variable& input, const LSTMState& hx = {},
+                                         const std::vector<int64_t>& lengths = {}) const;
 };
 
 }  // namespace glimpse::nn

@@ -3,6 +3,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <unordered_map>
+#include <unordered_set>
+
 namespace glimpse::nn {
 
 void Module::check_new_name(const std::string& name) const {
@@ -32,15 +36,47 @@ void Module::add_child(const std::string& name, Module* child) {
   children_.emplace_back(name, child);
 }
 
-void Module::collect_parameters(const std::string& prefix, std::vector<std::pair<std::string, Variable>>& out) const {
-  for (const auto& [name, p] : params_) out.emplace_back(prefix + name, p);
-  for (const auto& [name, child] : children_) child->collect_parameters(prefix + name + ".", out);
+std::vector<std::pair<std::string, Variable>> Module::all_named_parameters() const {
+  std::vector<std::pair<std::string, Variable>> out;
+  for (const auto& [prefix, m] : named_modules()) {
+    for (const auto& [name, p] : m->params_) out.emplace_back(prefix.empty() ? name : prefix + "." + name, p);
+  }
+  return out;
 }
 
+// Pre-order, the first name of a shared Variable wins: PyTorch's named_parameters(remove_duplicate=True).
 std::vector<std::pair<std::string, Variable>> Module::named_parameters() const {
   std::vector<std::pair<std::string, Variable>> out;
-  collect_parameters("", out);
+  std::unordered_set<const VariableImpl*> seen;
+  for (auto& [name, p] : all_named_parameters()) {
+    if (seen.insert(p.impl().get()).second) out.emplace_back(std::move(name), std::move(p));
+  }
   return out;
+}
+
+std::vector<std::pair<std::string, std::string>> Module::tied_aliases() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  std::unordered_map<const VariableImpl*, std::string> first;
+  for (const auto& [name, p] : all_named_parameters()) {
+    auto [it, fresh] = first.emplace(p.impl().get(), name);
+    if (!fresh) out.emplace_back(name, it->second);
+  }
+  return out;
+}
+
+Variable Module::tie_parameter(const std::string& name, const Variable& shared) {
+  auto it = std::find_if(params_.begin(), params_.end(), [&](const auto& entry) { return entry.first == name; });
+  check(it != params_.end(), "{}.tie_parameter: \"{}\" is not a parameter of this module; tie an existing parameter "
+        "(e.g. \"weight\")", type_name_, name);
+  check(shared.defined() && shared.is_leaf() && shared.requires_grad(),
+        "{}.tie_parameter(\"{}\"): the shared Variable must be a parameter (a leaf that requires grad)", type_name_,
+        name);
+  check(shared.shape() == it->second.shape() && shared.dtype() == it->second.dtype(),
+        "{}.tie_parameter(\"{}\"): the shared parameter is {} {} but \"{}\" is {} {}; tied parameters must have one "
+        "shape and dtype", type_name_, name, shared.shape(), dtype_name(shared.dtype()), name, it->second.shape(),
+        dtype_name(it->second.dtype()));
+  it->second = shared;
+  return shared;
 }
 
 std::vector<Variable> Module::parameters() const {

@@ -13,9 +13,13 @@
 //   };
 //
 // Children are members registered with register_module("encoder", encoder_), so names nest with dots
-// ("encoder.lstm.weight_ih_l0"); repeated blocks live in a std::vector<std::unique_ptr<Block>> and register as
-// "h.0", "h.1", .... A Module cannot be copied or moved (its parent keeps a pointer to it); hold models by value in
-// main() or by unique_ptr.
+// ("encoder.lstm.weight_ih_l0"); repeated blocks live in a ModuleList (nn/module_list.h) registered as "h", so they
+// are named "h.0", "h.1", ... as in PyTorch. A Module cannot be copied or moved (its parent keeps a pointer to it);
+// hold models by value in main() or by unique_ptr.
+//
+// Weight tying (one parameter used by two layers, as a GPT's token embedding and output head): tie_parameter makes a
+// registered parameter the very Variable of another module. A shared parameter is listed once, under the first name
+// met (PyTorch's rule), in named_parameters(), parameters(), state_dict() and the optimizers built from them.
 #pragma once
 
 #include <memory>
@@ -35,7 +39,8 @@ class Module {
   Module(const Module&) = delete;
   Module& operator=(const Module&) = delete;
 
-  // Every parameter of this module and its children, in registration order, with dotted names.
+  // Every parameter of this module and its children, in registration order, with dotted names. A parameter shared by
+  // several modules (tie_parameter) appears once, under the first of its names.
   std::vector<std::pair<std::string, Variable>> named_parameters() const;
   std::vector<Variable> parameters() const;
   // Buffers: tensors that belong to the state (saved and loaded) but are not trained (e.g. running statistics).
@@ -56,11 +61,19 @@ class Module {
   // lose their gradients; int64 buffers are left alone.
   void to(DType dtype);
 
+  // Weight tying: replaces this module's registered parameter `name` by `shared` (a parameter of another module), so
+  // both modules use and train one Variable: one Storage, gradients from both uses summed into one .grad(). Returns
+  // `shared`, so the layer's member is set in the same line (PyTorch: `self.lm_head.weight = self.wte.weight`):
+  //   lm_head.weight = lm_head.tie_parameter("weight", wte.weight);
+  // The shape and dtype must match the parameter it replaces.
+  Variable tie_parameter(const std::string& name, const Variable& shared);
+
   // ---- checkpoints (nn/state_dict.cpp)
-  // Every parameter and buffer by dotted name (the tensors are shared, not copied).
+  // Every parameter and buffer by dotted name (the tensors are shared, not copied); a tied parameter appears once.
   NamedTensors state_dict() const;
   // All or nothing: with strict, missing and unexpected names are errors; a shape or dtype mismatch always is. All
-  // problems are listed in one Error and the module is left unchanged.
+  // problems are listed in one Error and the module is left unchanged. A tied parameter is found under any of its
+  // names (a checkpoint written by PyTorch holds it under each; one written here, under the first).
   void load_state_dict(const NamedTensors& state, bool strict = true);
   // state_dict() to / from a safetensors file (saving is atomic).
   void save(const std::string& path) const;
@@ -87,7 +100,10 @@ class Module {
  private:
   void add_child(const std::string& name, Module* child);
   void check_new_name(const std::string& name) const;
-  void collect_parameters(const std::string& prefix, std::vector<std::pair<std::string, Variable>>& out) const;
+  // Every registered parameter with its dotted name, duplicates (tied parameters) included, pre-order.
+  std::vector<std::pair<std::string, Variable>> all_named_parameters() const;
+  // Names under which a tied parameter also appears -> the name it is listed under.
+  std::vector<std::pair<std::string, std::string>> tied_aliases() const;
   void repr_into(std::string& out, int indent) const;
 
   std::string type_name_;

@@ -180,8 +180,8 @@ std::string MultiheadAttention::extra_repr() const {
   std::string s = fmt::format("embed_dim={}, num_heads={}", embed_dim_, num_heads_);
   if (!same_dims_) s += fmt::format(", kdim={}, vdim={}", kdim_, vdim_);
   if (dropout_ > 0.0) s += fmt::format(", dropout={}", dropout_);
-  if (!bias_) s += ", bias=false";
-  if (batch_first_) s += ", batch_first=true";
+  if (!bias_) s += ", bias=False";
+  if (batch_first_) s += ", batch_first=True";
   return s;
 }
 

@@ -32,17 +32,20 @@ RNNBase::RNNBase(const std::string& type_name, int64_t gates, int64_t input_size
   auto parameter = [&](const std::string& name, const Shape& shape) {
     return recurrent_uniform_(register_parameter(name, empty(shape)), H);
   };
+  const int64_t D = options.bidirectional ? 2 : 1;
   for (int64_t k = 0; k < options.num_layers; ++k) {
-    const int64_t in = k == 0 ? input_size : H;
-    const std::string l = "_l" + std::to_string(k);
-    LayerWeights w;
-    w.weight_ih = parameter("weight_ih" + l, {G, in});
-    w.weight_hh = parameter("weight_hh" + l, {G, H});
-    if (options.bias) {
-      w.bias_ih = parameter("bias_ih" + l, {G});
-      w.bias_hh = parameter("bias_hh" + l, {G});
+    const int64_t in = k == 0 ? input_size : D * H;
+    for (int64_t d = 0; d < D; ++d) {
+      const std::string l = "_l" + std::to_string(k) + (d == 1 ? "_reverse" : "");
+      LayerWeights w;
+      w.weight_ih = parameter("weight_ih" + l, {G, in});
+      w.weight_hh = parameter("weight_hh" + l, {G, H});
+      if (options.bias) {
+        w.bias_ih = parameter("bias_ih" + l, {G});
+        w.bias_hh = parameter("bias_hh" + l, {G});
+      }
+      layers_.push_back(w);
     }
-    layers_.push_back(w);
   }
 }
 
@@ -58,10 +61,21 @@ RNNBase::SequenceSizes RNNBase::check_input(const Variable& input) const {
 }
 
 void RNNBase::check_state(const Variable& state, const char* what, int64_t B) const {
-  const int64_t L = options.num_layers, H = hidden_size;
+  const int64_t L = options.num_layers * (options.bidirectional ? 2 : 1), H = hidden_size;
   check(!state.defined() || state.shape() == Shape{L, B, H},
-        "{}: initial state {} of shape {} should be [num_layers, B, hidden_size] = [{}, {}, {}]", type_name(), what,
-        state.defined() ? state.shape() : Shape{}, L, B, H);
+        "{}: initial state {} of shape {} should be [num_layers{}, B, hidden_size] = [{}, {}, {}]", type_name(), what,
+        state.defined() ? state.shape() : Shape{}, options.bidirectional ? " * 2" : "", L, B, H);
+}
+
+std::vector<int64_t> RNNBase::check_lengths(const std::vector<int64_t>& lengths, int64_t T, int64_t B) const {
+  if (lengths.empty()) return std::vector<int64_t>(B, T);
+  check(static_cast<int64_t>(lengths.size()) == B, "{}: {} lengths given for a batch of {} sequences; give one per "
+        "sequence (or none when none is padded)", type_name(), lengths.size(), B);
+  for (size_t b = 0; b < lengths.size(); ++b) {
+    check(lengths[b] >= 0 && lengths[b] <= T, "{}: lengths[{}] = {} is outside [0, {}] (the padded length T)",
+          type_name(), b, lengths[b], T);
+  }
+  return lengths;
 }
 
 std::string RNNBase::extra_repr() const {
@@ -70,6 +84,7 @@ std::string RNNBase::extra_repr() const {
   if (!options.bias) s += ", bias=False";
   if (options.batch_first) s += ", batch_first=True";
   if (options.dropout != 0.0) s += fmt::format(", dropout={}", options.dropout);
+  if (options.bidirectional) s += ", bidirectional=True";
   return s;
 }
 

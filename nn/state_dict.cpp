@@ -25,12 +25,16 @@ std::string quoted_list(const std::vector<std::string>& names) {
 }  // namespace
 
 // PyTorch's order: each module's own parameters, then its buffers, then its children's (depth first), which is what
-// walking named_modules() (pre-order, children in registration order) gives.
+// walking named_modules() (pre-order, children in registration order) gives. A tied parameter is written once,
+// under its first name: safetensors files cannot hold two names for one storage, and loading accepts any of them.
 NamedTensors Module::state_dict() const {
   NamedTensors out;
+  std::unordered_set<const VariableImpl*> seen;
   for (const auto& [prefix, m] : named_modules()) {
     const std::string dot = prefix.empty() ? "" : prefix + ".";
-    for (const auto& [name, p] : m->params_) out.add(dot + name, p.data());
+    for (const auto& [name, p] : m->params_) {
+      if (seen.insert(p.impl().get()).second) out.add(dot + name, p.data());
+    }
     for (const auto& [name, b] : m->buffers_) out.add(dot + name, b);
   }
   return out;
@@ -44,6 +48,14 @@ void Module::load_state_dict(const NamedTensors& state, bool strict) {
   for (const auto& [name, t] : state.tensors) {
     if (!given.emplace(name, &t).second) duplicates.push_back(name);
   }
+  // A tied parameter may come under any of its names (PyTorch's state_dict lists each); its first name wins.
+  std::unordered_map<std::string, std::vector<std::string>> aliases_of;  // listed name -> other names
+  std::unordered_set<std::string_view> alias_names;
+  const auto tied = tied_aliases();
+  for (const auto& [alias, listed] : tied) {
+    aliases_of[listed].push_back(alias);
+    alias_names.insert(alias);
+  }
 
   // Check everything before touching anything.
   std::vector<std::pair<Tensor, const Tensor*>> copies;  // (destination in the model, source in the checkpoint)
@@ -51,6 +63,11 @@ void Module::load_state_dict(const NamedTensors& state, bool strict) {
   for (const auto& [name, dst] : own.tensors) {
     own_names.insert(name);
     auto it = given.find(name);
+    if (it == given.end() && aliases_of.contains(name)) {
+      for (const auto& alias : aliases_of[name]) {
+        if ((it = given.find(alias)) != given.end()) break;
+      }
+    }
     if (it == given.end()) {
       missing.push_back(name);
       continue;
@@ -66,7 +83,7 @@ void Module::load_state_dict(const NamedTensors& state, bool strict) {
     }
   }
   for (const auto& [name, _] : state.tensors) {
-    if (!own_names.contains(name)) unexpected.push_back(name);
+    if (!own_names.contains(name) && !alias_names.contains(name)) unexpected.push_back(name);
   }
 
   const bool ok = duplicates.empty() && mismatched.empty() && (!strict || (missing.empty() && unexpected.empty()));

@@ -25,6 +25,7 @@ constexpr size_t kAlign = 64;
 constexpr size_t kMaxCachedBytes = size_t{1} << 30;  // beyond this, freed blocks go straight back to the system
 
 std::atomic<int64_t> g_live{0};
+std::atomic<int64_t> g_live_bytes{0};
 std::atomic<int64_t> g_requests{0}, g_system{0};  // allocator_stats()
 
 struct Cache {
@@ -86,14 +87,19 @@ void deallocate(void* p, size_t nbytes) {
 
 }  // namespace
 
-Storage::Storage(size_t nbytes) : data_(allocate(nbytes)), nbytes_(nbytes) { g_live.fetch_add(1, std::memory_order_relaxed); }
+Storage::Storage(size_t nbytes) : data_(allocate(nbytes)), nbytes_(nbytes) {
+  g_live.fetch_add(1, std::memory_order_relaxed);
+  g_live_bytes.fetch_add(static_cast<int64_t>(nbytes), std::memory_order_relaxed);
+}
 
 Storage::~Storage() {
   deallocate(data_, nbytes_);
   g_live.fetch_sub(1, std::memory_order_relaxed);
+  g_live_bytes.fetch_sub(static_cast<int64_t>(nbytes_), std::memory_order_relaxed);
 }
 
 int64_t Storage::live_count() { return g_live.load(std::memory_order_relaxed); }
+int64_t Storage::live_bytes() { return g_live_bytes.load(std::memory_order_relaxed); }
 
 void empty_cache() { cache().release_all(); }
 

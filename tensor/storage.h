@@ -23,6 +23,9 @@ class Storage {
 
   // How many Storage objects are alive right now (tests use it to prove memory stays flat).
   static int64_t live_count();
+  // The bytes those Storages hold (as asked for, before the allocator rounds up): what tensors use right now. The
+  // tape inspector (autograd/profile.h) reads it to see what each recorded op keeps alive.
+  static int64_t live_bytes();
 
  private:
   void* data_;

@@ -13,6 +13,7 @@
 #include "autograd/grad_mode.h"
 #include "autograd/node.h"
 #include "autograd/ops_elementwise.h"
+#include "autograd/ops_reduce.h"
 #include "tensor/elementwise.h"
 #include "tensor/random.h"
 #include "tensor/storage.h"
@@ -331,5 +332,20 @@ TEST_SUITE("engine") {
     CHECK_THROWS_WITH_AS(gradcheck([](const std::vector<Variable>& in) { return silu(in[0]); },
                                    {Variable(randn({3}), true)}),
                          doctest::Contains("float64"), Error);
+  }
+
+  TEST_CASE("retain_grad keeps a non-leaf's gradient, accumulates like a leaf's, and leaves others alone") {
+    Variable x(tensor({1.0, 2.0}, {2}, kFloat64), true);
+    Variable h = x * 3.0;
+    Variable untouched = h * 1.0;
+    h.retain_grad();
+    Variable y = sum(square(h));  // dy/dh = 2h = [6, 12]
+    y.backward(Tensor(), /*retain_graph=*/true);
+    CHECK(equal(h.grad(), tensor({6.0, 12.0}, {2}, kFloat64)));
+    CHECK(equal(x.grad(), tensor({18.0, 36.0}, {2}, kFloat64)));
+    CHECK_FALSE(untouched.grad().defined());  // not asked to retain
+    y.backward();
+    CHECK(equal(h.grad(), tensor({12.0, 24.0}, {2}, kFloat64)));  // accumulated, as a leaf's would be
+    CHECK_THROWS_WITH_AS(Variable(zeros({2})).retain_grad(), doctest::Contains("does not require grad"), Error);
   }
 }

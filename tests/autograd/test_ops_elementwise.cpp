@@ -12,6 +12,7 @@
 #include "autograd/gradcheck.h"
 #include "autograd/node.h"
 #include "autograd/ops_elementwise.h"
+#include "autograd/ops_reduce.h"
 #include "tensor/elementwise.h"
 #include "tensor/random.h"
 
@@ -339,5 +340,18 @@ TEST_SUITE("ops_elementwise") {
     // d(x e^x) = (1 + x) e^x
     CHECK(x.grad().at<float>({1}) == doctest::Approx(3 * std::exp(2.0)).epsilon(1e-6));
     CHECK_THROWS_WITH_AS(add(Variable(zeros({2, 3})), Variable(zeros({4}))), doctest::Contains("add"), Error);
+  }
+
+  TEST_CASE("Variable with a plain Tensor: the Tensor is a constant, values and gradients by hand") {
+    Variable x(tensor({1.0, 2.0, 4.0}, {3}, kFloat64), true);
+    Tensor t = tensor({2.0, 4.0, 8.0}, {3}, kFloat64);
+    CHECK(equal((x + t).data(), tensor({3.0, 6.0, 12.0}, {3}, kFloat64)));
+    CHECK(equal((t - x).data(), tensor({1.0, 2.0, 4.0}, {3}, kFloat64)));
+    CHECK(equal((x / t).data(), tensor({0.5, 0.5, 0.5}, {3}, kFloat64)));
+    Variable y = sum(x * t + t / x);  // dy/dx = t - t / x²
+    y.backward();
+    CHECK(equal(x.grad(), tensor({0.0, 3.0, 7.5}, {3}, kFloat64)));
+    CHECK(gradcheck([&](const std::vector<Variable>& in) { return (in[0] - t) * t + t * in[0] / (t + in[0]); },
+                    {Variable(rand({3}, kFloat64) + 1.0, true)}));
   }
 }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "autograd/grad_mode.h"
+#include "nn/gradcheck.h"
 #include "nn/module.h"
 #include "tensor/elementwise.h"
 #include "tensor/random.h"
@@ -23,50 +24,14 @@ inline double sum_all(const Tensor& t) {
   return s;
 }
 
-// Checks, by central differences in float64, the gradient of L = sum(v * fn(inputs)) (v a fixed random direction)
-// with respect to every input that requires grad AND every parameter of `module`. gradcheck() (autograd) cannot see
-// a module's parameters (it makes its own leaves), so this does the same computation over both sets.
-// The module must already be float64 (module.to(kFloat64)). Returns an empty string on success, else a description.
+// nn::gradcheck (the public API) as a string for CHECK(... == ""): empty on success, else the Error's message.
 inline std::string module_gradcheck(nn::Module& module, const std::function<Variable(const std::vector<Variable>&)>& fn,
                                     const std::vector<Variable>& inputs, double eps = 1e-6, double atol = 1e-5,
                                     double rtol = 1e-3) {
-  std::vector<std::pair<std::string, Variable>> wrt;
-  for (size_t k = 0; k < inputs.size(); ++k) {
-    if (inputs[k].requires_grad()) wrt.emplace_back("input " + std::to_string(k), inputs[k]);
-  }
-  for (const auto& [name, p] : module.named_parameters()) wrt.emplace_back(name, p);
-  for (auto& [name, x] : wrt) {
-    if (x.dtype() != kFloat64) return name + " is not float64";
-    x.zero_grad();
-  }
-
-  Variable y = fn(inputs);
-  Generator gen(7);
-  Tensor v = randn(y.shape(), kFloat64, gen);
-  y.backward(v);
-  auto project = [&] {
-    NoGradGuard no_grad;
-    return sum_all(mul(fn(inputs).data(), v));
-  };
-
-  for (auto& [name, x] : wrt) {
-    Tensor analytic = x.grad().defined() ? x.grad().contiguous() : zeros_like(x.data());
-    Tensor data = x.data();
-    if (!data.is_contiguous()) return name + " is not contiguous";
-    double* p = data.data<double>();
-    const double* a = analytic.data<double>();
-    for (int64_t i = 0; i < data.numel(); ++i) {
-      const double orig = p[i];
-      p[i] = orig + eps;
-      const double plus = project();
-      p[i] = orig - eps;
-      const double minus = project();
-      p[i] = orig;
-      const double numeric = (plus - minus) / (2 * eps);
-      if (!(std::abs(a[i] - numeric) <= atol + rtol * std::abs(numeric))) {
-        return fmt::format("gradient of {} wrong at flat index {}: analytic {} vs numeric {}", name, i, a[i], numeric);
-      }
-    }
+  try {
+    nn::gradcheck(module, fn, inputs, {.eps = eps, .atol = atol, .rtol = rtol, .seed = 7});
+  } catch (const Error& e) {
+    return e.what();
   }
   return "";
 }

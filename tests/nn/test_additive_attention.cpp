@@ -11,6 +11,7 @@
 #include "autograd/ops_reduce.h"
 #include "nn/additive_attention.h"
 #include "tensor/elementwise.h"
+#include "tensor/matmul.h"
 #include "tensor/random.h"
 #include "tensor/reduce.h"
 
@@ -104,6 +105,41 @@ TEST_SUITE("additive_attention") {
     Variable step(randn({2, 3}, kFloat64), true);  // one decoder step [B, dq]
     CHECK(module_gradcheck(attn, [&](const In& in) { return attn.forward(in[0], in[1], in[2]).context; },
                            {step, k, v}) == "");
+  }
+
+  TEST_CASE("query_bias and keys projected once: the same numbers as forward, float64 gradients") {
+    AdditiveAttention attn(3, 4, 5, {.query_bias = true});
+    auto named = attn.named_parameters();
+    REQUIRE(named.size() == 4);
+    CHECK(named[2].first == "W2.bias");
+    CHECK(named[2].second.shape() == Shape{5});
+    CHECK(attn.extra_repr().find("query_bias=True") != std::string::npos);
+    Variable q(randn({2, 3})), k(randn({2, 4, 4})), v(randn({2, 4, 2}));
+    Tensor pad = nn::padding_mask_from_lengths(std::vector<int64_t>{4, 2}, 4);
+    Variable projected = attn.project_keys(k);
+    CHECK(projected.shape() == Shape{2, 4, 5});
+    auto [c1, w1] = attn.forward(q, k, v, pad);
+    auto [c2, w2] = attn.forward_projected(q, projected, v, pad);
+    CHECK(close(c1.data(), c2.data()));
+    CHECK(close(w1.data(), w2.data()));
+    // The bias moves every score of a query by vᵀ(...) inside the tanh, so it changes the weights: by hand for one
+    // score, s = vᵀ tanh(W1 k + W2 q + b).
+    Tensor s = attn.score(q.unsqueeze(1), k).data();
+    Tensor e = tanh(add(add(matmul(k.data().select(0, 0).select(0, 0), attn.W1.weight.data().t()),
+                            matmul(q.data().select(0, 0), attn.W2.weight.data().t())),
+                        attn.W2.bias.data()));
+    CHECK(s.at<float>({0, 0, 0}) == doctest::Approx(sum_all(mul(e, attn.v.weight.data().select(0, 0)))));
+
+    for (const Variable& p : attn.parameters()) p.set_data(p.data().to(kFloat64));
+    Variable q64(randn({2, 3}, kFloat64), true), k64(randn({2, 4, 4}, kFloat64), true),
+        v64(randn({2, 4, 2}, kFloat64), true);
+    using In = std::vector<Variable>;
+    CHECK(module_gradcheck(attn, [&](const In& in) {
+      return attn.forward_projected(in[0], attn.project_keys(in[1]), in[2], pad).context;
+    }, {q64, k64, v64}) == "");
+    CHECK_THROWS_WITH_AS(attn.forward_projected(q64, k64, v64), doctest::Contains("projected_keys from project_keys"),
+                         Error);
+    CHECK_THROWS_WITH_AS(attn.project_keys(Variable(zeros({2, 4, 3}))), doctest::Contains("[B, Tk, 4]"), Error);
   }
 
   TEST_CASE("bad input: an Error naming AdditiveAttention, the shapes and the fix") {

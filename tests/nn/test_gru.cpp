@@ -103,6 +103,40 @@ TEST_SUITE("gru") {
     CHECK(module_gradcheck(nb, fn_nb, {x}) == "");
   }
 
+  TEST_CASE("lengths: a padded batch gives each sequence what it gives alone (2 layers)") {
+    manual_seed(11);
+    nn::GRU gru(2, 3, {.num_layers = 2});
+    const std::vector<int64_t> lengths{2, 5, 0};
+    Tensor x = randn({5, 3, 2});
+    Variable h0(randn({2, 3, 3}));
+    auto [y, h] = gru.forward(Variable(x), h0, lengths);
+    for (int64_t b = 0; b < 3; ++b) {
+      const int64_t n = lengths[b];
+      if (n == 0) {  // nothing to read: the state passes through
+        CHECK(close(h.data().narrow(1, b, 1), h0.data().narrow(1, b, 1)));
+        continue;
+      }
+      auto [ya, ha] = gru.forward(Variable(x.narrow(0, 0, n).narrow(1, b, 1).contiguous()), h0.narrow(1, b, 1));
+      CHECK(close(y.data().narrow(0, 0, n).narrow(1, b, 1), ya.data()));
+      CHECK(close(h.data().narrow(1, b, 1), ha.data()));
+      if (n < 5) CHECK(sum_all(abs(y.data().narrow(0, n, 5 - n).narrow(1, b, 1))) == 0.0);
+    }
+    CHECK_THROWS_WITH_AS(nn::GRU(2, 3, {.bidirectional = true}), doctest::Contains("GRU: bidirectional"),
+                         glimpse::Error);
+  }
+
+  TEST_CASE("gradcheck with lengths: 2-layer GRU, input, h0 and every parameter (float64)") {
+    manual_seed(12);
+    nn::GRU gru(2, 3, {.num_layers = 2, .batch_first = true});
+    gru.to(kFloat64);
+    Variable x(randn({3, 4, 2}, kFloat64), true), h0(randn({2, 3, 3}, kFloat64), true);
+    auto fn = [&](const std::vector<Variable>& in) {
+      auto [y, h] = gru.forward(in[0], in[1], {3, 4, 1});
+      return flat(y, h);
+    };
+    CHECK(module_gradcheck(gru, fn, {x, h0}) == "");
+  }
+
   TEST_CASE("repr as PyTorch") {
     CHECK(nn::GRU(3, 4).repr() == "GRU(3, 4)\nparameters: 108 in 4 tensors");
     CHECK(nn::GRU(3, 4, {.num_layers = 2, .batch_first = true}).extra_repr() == "3, 4, num_layers=2, batch_first=True");

@@ -23,6 +23,22 @@ TEST_SUITE("layer_norm") {
     CHECK(plain.named_parameters().empty());
   }
 
+  TEST_CASE("bias = false learns the weight alone (nanoGPT's LayerNorm)") {
+    nn::LayerNorm ln(4, 1e-5, true, /*bias=*/false);
+    auto params = ln.named_parameters();
+    REQUIRE(params.size() == 1);
+    CHECK(params[0].first == "weight");
+    CHECK(!ln.bias.defined());
+    CHECK(ln.repr().find("elementwise_affine=True, bias=False") != std::string::npos);
+    assign(ln.weight, tensor({1, 2, 1, -1}, {4}));
+    Variable y = ln.forward(Variable(tensor({1, 2, 3, 4}, {1, 4})));
+    const double s = std::sqrt(1.25 + 1e-5);
+    CHECK(close(y.data(), tensor({-1.5 / s, -1.0 / s, 0.5 / s, -1.5 / s}, {1, 4})));
+    ln.to(kFloat64);
+    Variable x(randn({2, 4}, kFloat64), true);
+    CHECK(module_gradcheck(ln, [&](const std::vector<Variable>& in) { return ln.forward(in[0]); }, {x}) == "");
+  }
+
   TEST_CASE("values by hand, with and without the affine part, on a transposed view") {
     // Row [1, 2, 3, 4]: mean 2.5, biased variance 1.25.
     const double s = std::sqrt(1.25 + 1e-5);

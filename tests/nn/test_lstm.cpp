@@ -174,6 +174,84 @@ TEST_SUITE("lstm") {
     CHECK(module_gradcheck(cell, cell_fn, {xc, hc, cc}) == "");
   }
 
+  TEST_CASE("lengths: a padded batch gives each sequence what it gives alone (2 layers, bidirectional)") {
+    manual_seed(11);
+    nn::LSTM lstm(2, 3, {.num_layers = 2, .bidirectional = true});
+    const std::vector<int64_t> lengths{5, 2, 3, 1};
+    Tensor x = randn({5, 4, 2});
+    Variable h0(randn({4, 4, 3})), c0(randn({4, 4, 3}));
+    auto [y, s] = lstm.forward(Variable(x), {h0, c0}, lengths);
+    CHECK(y.shape() == Shape{5, 4, 6});
+    CHECK(s.first.shape() == Shape{4, 4, 3});
+    for (int64_t b = 0; b < 4; ++b) {
+      const int64_t n = lengths[b];
+      Variable xb(x.narrow(0, 0, n).narrow(1, b, 1).contiguous());
+      auto [ya, sa] = lstm.forward(xb, {h0.narrow(1, b, 1), c0.narrow(1, b, 1)});
+      CHECK(close(y.data().narrow(0, 0, n).narrow(1, b, 1), ya.data()));
+      CHECK(close(s.first.data().narrow(1, b, 1), sa.first.data()));
+      CHECK(close(s.second.data().narrow(1, b, 1), sa.second.data()));
+      if (n < 5) CHECK(sum_all(abs(y.data().narrow(0, n, 5 - n).narrow(1, b, 1))) == 0.0);  // padding outputs 0
+    }
+    // Without lengths the padding does change the final state: the test above can fail.
+    auto [yp, sp] = lstm.forward(Variable(x), {h0, c0});
+    CHECK_FALSE(close(sp.first.data().narrow(1, 1, 1), s.first.data().narrow(1, 1, 1)));
+  }
+
+  TEST_CASE("bidirectional: the reverse half is a one-way LSTM over each sequence read backwards") {
+    manual_seed(12);
+    nn::LSTM bi(2, 3, {.bidirectional = true}), fwd(2, 3), bwd(2, 3);
+    CHECK(names_of(bi) == std::vector<std::string>{"weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0",
+                                                   "weight_ih_l0_reverse", "weight_hh_l0_reverse",
+                                                   "bias_ih_l0_reverse", "bias_hh_l0_reverse"});
+    const auto w = bi.state_dict();
+    auto with_suffix = [&](const std::string& suffix) {
+      NamedTensors d;
+      for (const char* n : {"weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"}) {
+        d.add(n, w.at(std::string(n) + suffix));
+      }
+      return d;
+    };
+    fwd.load_state_dict(with_suffix(""));
+    bwd.load_state_dict(with_suffix("_reverse"));
+    Tensor x = randn({4, 1, 2});
+    auto [y, s] = bi.forward(Variable(x), {}, {3});  // the last position is padding
+    auto [yf, sf] = fwd.forward(Variable(x.narrow(0, 0, 3).contiguous()));
+    Tensor flipped = index_select(x, 0, tensor(std::vector<int64_t>{2, 1, 0}));
+    auto [yb, sb] = bwd.forward(Variable(flipped));
+    CHECK(close(y.data().narrow(0, 0, 3).narrow(2, 0, 3), yf.data()));
+    CHECK(close(y.data().narrow(0, 0, 3).narrow(2, 3, 3), index_select(yb.data(), 0,
+                                                                      tensor(std::vector<int64_t>{2, 1, 0}))));
+    CHECK(close(s.first.data().select(0, 1), sb.first.data().select(0, 0)));
+    CHECK(bi.extra_repr() == "2, 3, bidirectional=True");
+  }
+
+  TEST_CASE("gradcheck with lengths: 2-layer bidirectional LSTM, input, h0, c0 and every parameter (float64)") {
+    manual_seed(13);
+    nn::LSTM lstm(2, 3, {.num_layers = 2, .batch_first = true, .bidirectional = true});
+    lstm.to(kFloat64);
+    Variable x(randn({3, 4, 2}, kFloat64), true);
+    Variable h0(randn({4, 3, 3}, kFloat64), true), c0(randn({4, 3, 3}, kFloat64), true);
+    auto fn = [&](const std::vector<Variable>& in) {
+      auto [y, s] = lstm.forward(in[0], {in[1], in[2]}, {4, 1, 2});
+      return flat(y, s);
+    };
+    CHECK(module_gradcheck(lstm, fn, {x, h0, c0}) == "");
+  }
+
+  TEST_CASE("lengths errors") {
+    nn::LSTM lstm(3, 4);
+    Variable x(zeros({5, 2, 3}));
+    CHECK_THROWS_WITH_AS(lstm.forward(x, {}, {5}), doctest::Contains("1 lengths given for a batch of 2"),
+                         glimpse::Error);
+    CHECK_THROWS_WITH_AS(lstm.forward(x, {}, {5, 6}), doctest::Contains("lengths[1] = 6 is outside [0, 5]"),
+                         glimpse::Error);
+    CHECK_THROWS_WITH_AS(lstm.forward(x, {}, {-1, 2}), doctest::Contains("LSTM: lengths[0]"), glimpse::Error);
+    nn::LSTM bi(3, 4, {.bidirectional = true});
+    const Variable one(zeros({1, 2, 4}));
+    CHECK_THROWS_WITH_AS(bi.forward(x, {one, one}), doctest::Contains("[num_layers * 2, B, hidden_size] = [2, 2, 4]"),
+                         glimpse::Error);
+  }
+
   TEST_CASE("repr as PyTorch") {
     CHECK(nn::LSTM(3, 4).extra_repr() == "3, 4");
     CHECK(nn::LSTM(3, 4, {.num_layers = 2, .batch_first = true}).extra_repr() ==

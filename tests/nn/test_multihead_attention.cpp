@@ -97,6 +97,9 @@ TEST_SUITE("multihead_attention") {
     // kdim == vdim == embed_dim given explicitly is the packed layout, as in PyTorch.
     CHECK(names_of(MultiheadAttention(8, 2, {.kdim = 8, .vdim = 8}))[0] == "in_proj_weight");
     CHECK(mha.repr().find("MultiheadAttention(embed_dim=8, num_heads=2") != std::string::npos);
+    // Flags print as PyTorch prints them (True/False), as in every other layer's repr.
+    nn::MultiheadAttention flags(8, 2, {.bias = false, .batch_first = true});
+    CHECK(flags.repr().find("bias=False, batch_first=True") != std::string::npos);
   }
 
   TEST_CASE("initialisation is PyTorch's: xavier_uniform_ projections, zero biases") {

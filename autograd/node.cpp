@@ -1,0 +1,39 @@
+// The tape's entries: making a result Variable, destroying long chains without recursion, and anomaly checks.
+#include "autograd/node.h"
+
+#include <cmath>
+
+namespace glimpse {
+
+void check_finite(const Tensor& t, const char* op, const char* where) {
+  if (!t.defined() || t.dtype() == kInt64) return;
+  for (double v : t.tolist()) {
+    check(std::isfinite(v), "anomaly: {} of '{}' produced {} (output shape {}); anomaly mode stops at the first op "
+          "that makes a non-finite value", where, op, v, t.shape());
+  }
+}
+
+Node::~Node() {
+  --live_count_;
+  // Destroying a long chain naively recurses once per link (Node -> input Variable -> its Node -> ...). Instead, take
+  // over the inputs of every Node that would die with us and let them die here, one at a time.
+  std::vector<std::shared_ptr<VariableImpl>> pending = std::move(inputs);
+  while (!pending.empty()) {
+    std::shared_ptr<VariableImpl> impl = std::move(pending.back());
+    pending.pop_back();
+    if (impl.use_count() == 1 && impl->grad_fn && impl->grad_fn.use_count() == 1) {
+      std::shared_ptr<Node> node = std::move(impl->grad_fn);
+      for (auto& in : node->inputs) pending.push_back(std::move(in));
+      node->inputs.clear();
+    }  // impl (and node) are destroyed here with nothing left below them
+  }
+}
+
+Variable make_result(const Tensor& output, std::shared_ptr<Node> node) {
+  Variable v(output);
+  v.impl()->requires_grad = true;
+  v.impl()->grad_fn = std::move(node);
+  return v;
+}
+
+}  // namespace glimpse

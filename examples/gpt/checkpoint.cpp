@@ -1,0 +1,88 @@
+// examples/gpt: writing and reading the run's checkpoint (see checkpoint.h for the layout).
+#include "checkpoint.h"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+
+#include "tensor/safetensors.h"
+
+namespace gpt_example {
+
+using namespace glimpse;
+
+namespace {
+
+void add_section(NamedTensors& out, const std::string& prefix, const NamedTensors& part) {
+  for (const auto& [name, t] : part.tensors) out.add(prefix + "." + name, t);
+  for (const auto& [key, value] : part.metadata) out.metadata[prefix + "." + key] = value;
+}
+
+Tensor series(const std::vector<double>& v) {
+  return tensor(v, {static_cast<int64_t>(v.size())}, kFloat64);
+}
+
+std::vector<double> values(const NamedTensors& all, const std::string& name) {
+  const Tensor* t = all.find(name);
+  return t != nullptr ? t->tolist() : std::vector<double>{};
+}
+
+}  // namespace
+
+void save_checkpoint(const std::string& path, const models::GPT& model, const optim::Optimizer& opt,
+                     const optim::LRScheduler& sched, const History& history, int64_t iter,
+                     const std::map<std::string, std::string>& settings, const data::CharVocab& vocab) {
+  NamedTensors all;
+  add_section(all, "model", model.state_dict());
+  add_section(all, "optim", opt.state_dict());
+  add_section(all, "sched", sched.state_dict());
+  all.add("history.step_loss", series(history.step_loss));
+  all.add("history.eval_iter", series(history.eval_iter));
+  all.add("history.eval_train", series(history.eval_train));
+  all.add("history.eval_val", series(history.eval_val));
+  for (const auto& [key, value] : settings) all.metadata[key] = value;
+  all.metadata["program"] = "glimpse examples/gpt";
+  all.metadata["iter"] = std::to_string(iter);
+  all.metadata["vocab"] = vocab.chars();
+  all.metadata["rng"] = "derived: every step's draws come from generators seeded by (config.--seed, step, purpose)";
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+  save_safetensors(all, path);  // atomic: a temporary file renamed over the old checkpoint
+}
+
+Checkpoint read_checkpoint(const std::string& path) {
+  check(std::filesystem::exists(path), "no checkpoint at {}; train first (without --resume / --sample), or point "
+        "--out at the folder of an earlier run", path);
+  Checkpoint c{load_safetensors(path), path};
+  auto it = c.all.metadata.find("program");
+  check(it != c.all.metadata.end() && it->second == "glimpse examples/gpt",
+        "{} is not a checkpoint written by examples/gpt (its metadata has no program = \"glimpse examples/gpt\")",
+        path);
+  return c;
+}
+
+int64_t Checkpoint::iter() const { return std::stoll(all.metadata.at("iter")); }
+
+data::CharVocab Checkpoint::vocab() const {
+  auto it = all.metadata.find("vocab");
+  check(it != all.metadata.end(), "{}: the checkpoint holds no vocabulary", path);
+  return data::CharVocab(it->second);
+}
+
+NamedTensors Checkpoint::section(const std::string& prefix) const {
+  NamedTensors out;
+  const std::string p = prefix + ".";
+  for (const auto& [name, t] : all.tensors) {
+    if (name.starts_with(p)) out.add(name.substr(p.size()), t);
+  }
+  for (const auto& [key, value] : all.metadata) {
+    if (key.starts_with(p)) out.metadata[key.substr(p.size())] = value;
+  }
+  return out;
+}
+
+History Checkpoint::history() const {
+  return {values(all, "history.step_loss"), values(all, "history.eval_iter"), values(all, "history.eval_train"),
+          values(all, "history.eval_val")};
+}
+
+}  // namespace gpt_example

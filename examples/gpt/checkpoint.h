@@ -1,0 +1,46 @@
+// examples/gpt: one safetensors file holds a whole run: the model, the optimizer, the schedule's position, the loss
+// history, the settings, the vocabulary and where the random streams stand.
+//
+// Names: "model.<nanoGPT name>", "optim.<...>", "sched.last_epoch", "history.<series>"; metadata: "iter" (steps
+// done), "vocab" (the characters in token order), "config.<flag>" (settings.h), "optim.<key>", and "rng". Every random
+// draw of a step (its batch, its dropout masks, the evaluation batches) comes from a generator seeded with
+// (--seed, step, purpose) (see stream_seed in train.cpp), so the seed and the step ARE the random state: a resumed run
+// draws exactly what the uninterrupted run would have.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "data/char_vocab.h"
+#include "models/gpt.h"
+#include "optim/lr_scheduler.h"
+#include "optim/optimizer.h"
+
+namespace gpt_example {
+
+struct History {
+  std::vector<double> step_loss;                        // the training loss of every step
+  std::vector<double> eval_iter, eval_train, eval_val;  // each evaluation: step, train loss, validation loss
+};
+
+void save_checkpoint(const std::string& path, const glimpse::models::GPT& model, const glimpse::optim::Optimizer& opt,
+                     const glimpse::optim::LRScheduler& sched, const History& history, int64_t iter,
+                     const std::map<std::string, std::string>& settings, const glimpse::data::CharVocab& vocab);
+
+struct Checkpoint {
+  glimpse::NamedTensors all;
+  std::string path;
+  const std::map<std::string, std::string>& metadata() const { return all.metadata; }
+  int64_t iter() const;
+  glimpse::data::CharVocab vocab() const;
+  // The entries under "<prefix>." with the prefix taken off (metadata too).
+  glimpse::NamedTensors section(const std::string& prefix) const;
+  History history() const;
+};
+
+// A clear Error when there is no file, or it is not a checkpoint of this program.
+Checkpoint read_checkpoint(const std::string& path);
+
+}  // namespace gpt_example

@@ -1,0 +1,39 @@
+// examples/gpt: a character-level GPT on tiny shakespeare, nanoGPT's CPU "baby GPT": train, checkpoint, resume,
+// sample with a KV cache, and see every attention head.
+//
+//   ./build/examples/gpt                                   # 2000 steps, validation loss about 1.88 (as nanoGPT)
+//   ./build/examples/gpt --max-iters 1000                  # stop early; ...
+//   ./build/examples/gpt --max-iters 2000 --resume         # ... and continue, bit for bit as if never stopped
+//   ./build/examples/gpt --sample --prompt "ROMEO:" --max-new-tokens 300 --temperature 0.8 --top-k 200
+//
+// Flags are nanoGPT's settings (--n-layer or --n_layer, --learning-rate or --lr, ...); --help lists them with their
+// defaults. Everything goes to --out (default runs/gpt): ckpt.safetensors, loss.svg, attention/layer<l>_head<h>.svg,
+// report.html; --sample writes under <out>/sample/. The last stdout line is
+// `result: val_loss=... ms_per_iter=... tokens_per_s=...` (training) or the sampling speeds (--sample).
+#include <fmt/format.h>
+
+#include "run/cli.h"
+#include "settings.h"
+#include "train.h"
+
+using namespace gpt_example;
+
+int main(int argc, char** argv) {
+  glimpse::run::Cli cli("gpt", "Trains nanoGPT's character-level baby GPT on tiny shakespeare (or --data), or samples "
+                        "from its checkpoint (--sample).");
+  Settings s;
+  s.data = default_data_path(argc > 0 ? argv[0] : "");
+  add_flags(cli, s);
+  if (auto code = cli.parse(argc, argv)) return *code;
+  if (s.resume && s.sample) {
+    fmt::print(stderr, "gpt: error: --resume trains on and --sample only samples; pass one of them\n");
+    return glimpse::run::kExitUsage;
+  }
+  if (!s.sample && s.data.empty()) {
+    fmt::print(stderr, "gpt: error: no --data given and no shared/data/tinyshakespeare.txt found above the program "
+               "or the current folder; pass --data FILE\n");
+    return glimpse::run::kExitUsage;
+  }
+  if (cli.smoke) apply_smoke(cli, s);
+  return glimpse::run::guarded(cli.name(), [&] { return s.sample ? sample(cli, s) : train(cli, s); });
+}

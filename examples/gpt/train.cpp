@@ -1,0 +1,218 @@
+// examples/gpt: the training run, nanoGPT's train.py loop: AdamW with decay on the matrices only, warm-up and cosine
+// decay, gradient clipping, an evaluation and a checkpoint every --eval-interval steps, and a bit-identical --resume.
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <ctime>
+
+#include "autograd/grad_mode.h"
+#include "data/text_blocks.h"
+#include "figures.h"
+#include "optim/adam.h"
+#include "optim/clip_grad.h"
+#include "run/progress.h"
+#include "run/result.h"
+#include "train.h"
+#include "viz/report.h"
+#include "viz/svg.h"
+
+namespace gpt_example {
+
+using namespace glimpse;
+
+// The seed of one random stream: (run seed, step, purpose) mixed by splitmix64 rounds, so streams never overlap in
+// practice and any step's draws can be reproduced without replaying the steps before it.
+uint64_t stream_seed(uint64_t seed, int64_t step, uint64_t purpose) {
+  auto mix = [](uint64_t z) {
+    z += 0x9e3779b97f4a7c15ULL;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+  };
+  return mix(mix(mix(seed) ^ static_cast<uint64_t>(step)) ^ purpose);
+}
+
+namespace {
+
+enum Purpose : uint64_t { kBatch = 1, kDropout = 2, kEvalTrain = 3, kEvalVal = 4 };
+
+// nanoGPT's estimate_loss: the mean loss over eval_iters random batches, in eval mode, without a tape.
+double estimate_loss(models::GPT& model, const data::TextBlocks& blocks, const Settings& s, Generator& gen) {
+  NoGradGuard no_grad;
+  model.eval();
+  double total = 0.0;
+  for (int64_t k = 0; k < s.eval_iters; ++k) {
+    auto [x, y] = blocks.sample(s.batch_size, gen);
+    total += models::GPT::loss(model.forward(x), y).item();
+  }
+  model.train();
+  return total / static_cast<double>(s.eval_iters);
+}
+
+}  // namespace
+
+int train(run::Cli& cli, Settings& s) {
+  const std::string ckpt_path = (cli.out / "ckpt.safetensors").string();
+  const std::string text = data::read_text_file(s.data);
+  const data::CharVocab vocab = data::CharVocab::from_text(text);
+  Checkpoint ckpt;
+  if (s.resume) {
+    ckpt = read_checkpoint(ckpt_path);
+    adopt_checkpoint_settings(cli, s, ckpt.metadata(), ckpt_path);
+    check(ckpt.vocab().chars() == vocab.chars(), "--resume: the checkpoint {} was trained on a text with another "
+          "vocabulary ({} characters) than --data {} ({} characters); resume with the same --data", ckpt_path,
+          ckpt.vocab().size(), s.data, vocab.size());
+  }
+  const models::GPTConfig config = s.model(vocab.size());
+  const auto [train_ids, val_ids] = data::split_train_val(vocab.encode_tensor(text), 0.9);
+  const data::TextBlocks train_blocks(train_ids, s.block_size), val_blocks(val_ids, s.block_size);
+
+  models::GPT model(config);
+  // nanoGPT's configure_optimizers: weight decay on every parameter with 2 or more dims (the matrices and the
+  // embeddings), none on biases and LayerNorm weights (decaying a gain towards 0 has no regularising meaning).
+  std::vector<Variable> decay, no_decay;
+  for (const auto& p : model.parameters()) (p.dim() >= 2 ? decay : no_decay).push_back(p);
+  optim::AdamW opt({{.params = decay, .weight_decay = s.weight_decay}, {.params = no_decay, .weight_decay = 0.0}},
+                   {.lr = s.learning_rate, .beta1 = s.beta1, .beta2 = s.beta2});
+  std::unique_ptr<optim::LRScheduler> sched;
+  if (s.decay_lr) {
+    sched = std::make_unique<optim::CosineWithWarmup>(
+        opt, optim::CosineWithWarmupOptions{.warmup_iters = s.warmup_iters, .decay_iters = s.lr_decay_iters,
+                                            .min_lr_factor = s.min_lr / s.learning_rate});
+  } else {
+    sched = std::make_unique<optim::LambdaLR>(opt, [](int64_t) { return 1.0; });
+  }
+  History history;
+  int64_t iter = 0;
+  if (s.resume) {
+    model.load_state_dict(ckpt.section("model"));
+    opt.load_state_dict(ckpt.section("optim"));
+    sched->load_state_dict(ckpt.section("sched"));
+    history = ckpt.history();
+    iter = ckpt.iter();
+    check(iter <= s.max_iters, "--resume: the checkpoint is at step {}, beyond --max-iters {}; pass a larger "
+          "--max-iters to train on", iter, s.max_iters);
+  }
+  const auto settings = pinned_settings(s, cli.seed);
+  fmt::print("GPT: {} layers, {} heads, n_embd {}, block {}, vocab {} ({:.2f}M parameters); {} train / {} val "
+             "characters; batch {}, {} steps{}\n", s.n_layer, s.n_head, s.n_embd, s.block_size, vocab.size(),
+             static_cast<double>(model.get_num_params()) / 1e6, train_ids.numel(), val_ids.numel(), s.batch_size,
+             s.max_iters, s.resume ? fmt::format(", resumed at step {}", iter) : "");
+
+  // log.txt: nanoGPT's console log (a line per --log-interval steps, one per evaluation); a resumed run appends.
+  std::filesystem::create_directories(cli.out);
+  std::FILE* log = std::fopen((cli.out / "log.txt").string().c_str(), s.resume ? "a" : "w");
+  check(log != nullptr, "cannot write {}/log.txt; check that --out is a writable folder", cli.out.string());
+  const std::unique_ptr<std::FILE, int (*)(std::FILE*)> log_closer(log, &std::fclose);
+  run::ProgressBar bar({.total = s.max_iters, .desc = "train"});
+  bar.update(iter);
+  double train_seconds = 0.0, train_cpu_seconds = 0.0;  // CPU time too: on a loaded machine wall time includes waiting
+  int64_t timed_steps = 0;
+  const auto wall_start = std::chrono::steady_clock::now();
+  while (true) {
+    const bool resumed_here = s.resume && iter == ckpt.iter();  // this step's evaluation is in the history already
+    if ((iter % s.eval_interval == 0 || iter == s.max_iters) && !resumed_here) {
+      Generator gt(stream_seed(cli.seed, iter, kEvalTrain)), gv(stream_seed(cli.seed, iter, kEvalVal));
+      const double tl = estimate_loss(model, train_blocks, s, gt), vl = estimate_loss(model, val_blocks, s, gv);
+      history.eval_iter.push_back(static_cast<double>(iter));
+      history.eval_train.push_back(tl);
+      history.eval_val.push_back(vl);
+      bar.set_postfix("train", tl);
+      bar.set_postfix("val", vl);
+      const std::string line = fmt::format("step {}: train loss {:.4f}, val loss {:.4f}\n", iter, tl, vl);
+      fmt::print("{}", line);
+      fmt::print(log, "{}", line);
+      std::fflush(stdout);
+      std::fflush(log);
+      save_checkpoint(ckpt_path, model, opt, *sched, history, iter, settings, vocab);
+    }
+    if (iter >= s.max_iters) break;
+
+    const auto t0 = std::chrono::steady_clock::now();
+    const std::clock_t c0 = std::clock();
+    Generator gb(stream_seed(cli.seed, iter, kBatch));
+    auto [x, y] = train_blocks.sample(s.batch_size, gb);
+    manual_seed(stream_seed(cli.seed, iter, kDropout));  // dropout draws from the default generator
+    Variable loss = models::GPT::loss(model.forward(x), y);
+    opt.zero_grad();
+    loss.backward();
+    if (s.grad_clip > 0.0) optim::clip_grad_norm_(model.parameters(), s.grad_clip);
+    opt.step();
+    const double lr = opt.lr(0);  // the rate this step used
+    sched->step();
+    const double l = loss.item();
+    train_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    train_cpu_seconds += static_cast<double>(std::clock() - c0) / CLOCKS_PER_SEC;
+    ++timed_steps;
+    history.step_loss.push_back(l);
+    if (iter % s.log_interval == 0) {
+      fmt::print(log, "iter {}: loss {:.4f}, lr {:.3e}, time {:.2f} ms\n", iter, l, lr,
+                 1e3 * std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    }
+    ++iter;
+    bar.set_postfix("loss", l);
+    bar.set_postfix("lr", lr);
+    bar.update();
+  }
+  bar.close();
+  const double wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+  const double ms_per_iter = timed_steps > 0 ? 1e3 * train_seconds / static_cast<double>(timed_steps) : 0.0;
+  const double tokens_per_s =
+      train_seconds > 0 ? static_cast<double>(timed_steps * s.batch_size * s.block_size) / train_seconds : 0.0;
+
+  // What the model learned: a sample (with the KV cache) and its attention over a familiar line.
+  Generator gs(stream_seed(cli.seed, iter, 0));
+  const std::vector<int64_t> start = encode_flag(vocab, s.prompt, "--prompt");
+  const std::string sample = vocab.decode(model.generate(
+      start, {.max_new_tokens = s.max_new_tokens, .temperature = s.temperature, .top_k = s.top_k, .generator = &gs}));
+  fmt::print("\n--- sample ({} characters after {:?}, temperature {}, top_k {}) ---\n{}\n---\n", s.max_new_tokens,
+             s.prompt, s.temperature, s.top_k, sample);
+  const auto attention = attention_figures(model, vocab, s.attention_text, "--attention-text", cli.out);
+  const std::string loss_svg = loss_figure(history);
+  viz::save(cli.out / "loss.svg", loss_svg);
+
+  run::Result result;
+  result.add("val_loss", history.eval_val.back())
+      .add("ms_per_iter", ms_per_iter)
+      .add("tokens_per_s", static_cast<int64_t>(tokens_per_s))
+      .add("train_loss", history.eval_train.back())
+      .add("first_val_loss", history.eval_val.front())
+      .add("iters", iter)
+      .add("cpu_ms_per_iter", timed_steps > 0 ? 1e3 * train_cpu_seconds / static_cast<double>(timed_steps) : 0.0)
+      .add("params", model.get_num_params())
+      .add("wall_s", wall_seconds);
+  viz::Report report("Character-level GPT");
+  report.text(fmt::format("nanoGPT's GPT on {}: {} layers, {} heads, n_embd {}, context {}, batch {}; AdamW lr {} "
+                          "(warm-up {}, cosine to {} at {}), weight decay {} on matrices, clip {}.", s.data, s.n_layer,
+                          s.n_head, s.n_embd, s.block_size, s.batch_size, s.learning_rate, s.warmup_iters, s.min_lr,
+                          s.lr_decay_iters, s.weight_decay, s.grad_clip))
+      .command(cli.command())
+      .metrics(result.items())
+      .heading("Loss")
+      .figure(loss_svg, "Training loss of every batch, and the evaluations (train and validation, "
+                        + std::to_string(s.eval_iters) + " batches each).");
+  std::vector<std::vector<std::string>> rows;
+  for (size_t i = 0; i < history.eval_iter.size(); ++i) {
+    rows.push_back({fmt::format("{}", history.eval_iter[i]), fmt::format("{:.4f}", history.eval_train[i]),
+                    fmt::format("{:.4f}", history.eval_val[i])});
+  }
+  report.table({"step", "train loss", "val loss"}, rows)
+      .heading("A sample")
+      .preformatted(sample)
+      .heading("Attention, per layer and head")
+      .text("Each row is a character (query) and shows how much it attends to each earlier character (key); grey is "
+            "the masked future. Look for heads that attend to the previous character, to the start of the word, or "
+            "to the line above.")
+      .figure_grid(attention);
+  report.save(cli.out / "report.html");
+  fmt::print("{} steps in {:.1f} s wall ({:.2f} ms per step, {:.0f} tokens/s); wrote {}, {}, {}/attention/\n",
+             timed_steps, wall_seconds, ms_per_iter, tokens_per_s, ckpt_path, (cli.out / "report.html").string(),
+             cli.out.string());
+  result.print();
+  return 0;
+}
+
+}  // namespace gpt_example

@@ -1,0 +1,182 @@
+// examples/seq2seq: an LSTM encoder-decoder with attention, on two tasks, with every score function.
+//
+//   --task reverse    reverse sequences of 5-12 random digits (500 held-out sequences never trained on); the result
+//                     line's exact_match is greedy decoding's on them. Defaults: batch 32, emb 32, hidden 64, Adam
+//                     3e-3, clip 1.0, 1500 steps.
+//   --task translate  English -> French on --data (default: ../shared/data/eng-fra.tsv beside the project, see
+//                     default_data below) with the protocol of issue 12: every tenth line is TEST, vocabularies from
+//                     TRAIN, emb 128, LSTM 256, input feeding, additive attention, batch 64, Adam 1e-3, clip 1.0,
+//                     10 epochs; BLEU-4 of greedy decoding (and of beam search) on TEST.
+// Writes into --out (default runs/seq2seq): alignment_*.svg and flow_*.svg (a few TEST sentences), loss.svg,
+// by_length.svg (the score against source length, per attention), test_hyp.txt, checkpoint.safetensors (model,
+// optimizer, vocabularies, options), report.html. `--compare` trains every --attention choice on the same data and
+// seed and tabulates them. `--translate "I am cold."` translates with --checkpoint (no training) and writes its
+// alignment, flow and report into <out>/translate/. `--resume` continues training from --checkpoint.
+//
+//   ./build/examples/seq2seq --task reverse
+//   ./build/examples/seq2seq --task translate --epochs 10
+//   ./build/examples/seq2seq --task translate --translate "Where is the station?"
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <chrono>
+
+#include "data/batch.h"
+#include "data/tokenizer.h"
+#include "models/seq2seq_checkpoint.h"
+#include "seq2seq_example.h"
+#include "tensor/parallel.h"
+#include "viz/report.h"
+#include "viz/svg.h"
+
+using namespace glimpse;
+using namespace glimpse::seq2seq_example;
+
+namespace {
+
+// <project root>/../shared/data/eng-fra.tsv, the project root found from the executable (<root>/build/examples/seq2seq)
+// or, failing that, from the current folder (run from the project root).
+std::string default_data() {
+  std::error_code ec;
+  const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    const auto p = exe.parent_path() / "../../../shared/data/eng-fra.tsv";
+    if (std::filesystem::exists(p)) return std::filesystem::weakly_canonical(p).string();
+  }
+  return "../shared/data/eng-fra.tsv";
+}
+
+void check_same_vocab(const data::Vocab& saved, const data::Vocab& now, const char* side, const std::string& path) {
+  check(saved.tokens() == now.tokens(), "--resume: the checkpoint '{}' has a {} vocabulary of {} tokens but --data "
+        "gives {} (different data or task); resume with the data it was trained on, or train afresh", path, side,
+        saved.size(), now.size());
+}
+
+int train_main(Options o, const run::Cli& cli) {
+  const auto wall_start = std::chrono::steady_clock::now();
+  const Corpus corpus = o.task == "reverse" ? make_reverse_corpus(o, cli.seed) : make_translate_corpus(o);
+  fmt::print("seq2seq {}: {} train{} / {} test pairs, vocabularies {} / {}; emb {}, hidden {}, batch {}, Adam {}, "
+             "clip {}, {} {}\n", o.task, corpus.synthetic ? std::string("fresh") : std::to_string(corpus.train.size()),
+             corpus.synthetic ? " batches" : "", corpus.test.size(), corpus.src_vocab.size(), corpus.tgt_vocab.size(),
+             o.emb, o.hidden, o.batch_size, o.lr, o.clip, o.task == "reverse" ? o.steps : o.epochs,
+             o.task == "reverse" ? "steps" : "epochs");
+  std::vector<RunStats> runs;
+  std::unique_ptr<models::Seq2Seq> main_model;
+  const std::vector<std::string> choices =
+      o.compare ? models::attention_names() : std::vector<std::string>{o.attention};
+  for (const std::string& a : choices) {
+    manual_seed(cli.seed);  // every choice starts from the same seed
+    std::unique_ptr<models::Seq2Seq> model;
+    NamedTensors opt_state;
+    std::map<std::string, std::string> progress;
+    const std::string path = o.compare ? (cli.out / fmt::format("checkpoint_{}.safetensors", a)).string() : o.checkpoint;
+    if (o.resume) {
+      models::LoadedSeq2Seq ck = models::load_seq2seq(path);
+      check_same_vocab(ck.src_vocab, corpus.src_vocab, "source", path);
+      check_same_vocab(ck.tgt_vocab, corpus.tgt_vocab, "target", path);
+      model = std::move(ck.model);
+      opt_state = std::move(ck.optimizer_state);
+      progress = ck.progress;
+      fmt::print("resuming {} from {} at step {}\n", model->options.attention, path, progress["step"]);
+    } else {
+      model = std::make_unique<models::Seq2Seq>(model_options(o, corpus, a));
+    }
+    std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+    runs.push_back(train_and_evaluate(o, cli, corpus, *model, path, o.resume ? &opt_state : nullptr, progress));
+    if (!main_model || a == o.attention) main_model = std::move(model);
+  }
+  const RunStats& r = *std::find_if(runs.begin(), runs.end(), [&](const RunStats& s) {
+    return s.attention == main_model->options.attention;
+  });
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+  run::Result result;
+  result.add("task", o.task).add("attention", r.attention).add("val_loss", r.val_loss);
+  if (o.task == "reverse") {
+    result.add("exact_match", r.exact_greedy).add("exact_match_beam", r.exact_beam);
+  } else {
+    result.add("bleu", r.bleu_greedy).add("bleu_beam", r.bleu_beam).add("exact_match", r.exact_greedy);
+  }
+  result.add("ms_per_step", r.ms_per_step).add("steps", r.steps).add("train_seconds", r.train_seconds)
+      .add("wall_seconds", wall).add("first_loss", r.first_loss).add("last_loss", r.last_loss);
+  write_figures_and_report(o, cli, corpus, *main_model, runs, result);
+  fmt::print("wrote {}/report.html, test_hyp.txt, loss.svg, by_length.svg, alignment_*.svg; checkpoint {}\n",
+             cli.out.string(), o.compare ? (cli.out / "checkpoint_<attention>.safetensors").string() : o.checkpoint);
+  result.print();
+  return 0;
+}
+
+}  // namespace
+
+namespace glimpse::seq2seq_example {
+
+int translate_sentence(const Options& o, const run::Cli& cli) {
+  models::LoadedSeq2Seq ck = models::load_seq2seq(o.checkpoint);
+  const std::vector<std::string> words = data::tokenize(o.translate);
+  check(!words.empty(), "--translate: '{}' has no words; give a sentence, e.g. --translate \"I am cold.\"",
+        o.translate);
+  for (const auto& w : words) {
+    if (!ck.src_vocab.contains(w)) fmt::print("note: '{}' is not in the source vocabulary; it is read as <unk>\n", w);
+  }
+  const data::PaddedBatch src = data::pad_batch({ck.src_vocab.encode(words)});
+  ck.model->eval();
+  const models::Hypothesis g = ck.model->greedy(src.ids, src.lengths, {.max_len = o.max_len})[0];
+  const models::Hypothesis b = ck.model->beam_search(
+      src.ids, src.lengths, {.beam_size = o.beam, .max_len = o.max_len, .length_penalty = o.length_penalty})[0];
+  auto text = [&](const models::Hypothesis& h) { return data::join_tokens(ck.tgt_vocab.decode(h.tokens)); };
+  fmt::print("source: {}\ngreedy: {}\nbeam {}: {}\n", data::join_tokens(words), text(g), o.beam, text(b));
+  // Into <out>/translate/, so that translating never overwrites the training run's report beside the checkpoint.
+  const std::filesystem::path out = cli.out / "translate";
+  viz::Report report("Seq2seq: one translation");
+  report.command(cli.command()).text(fmt::format("greedy: {} / beam {}: {}", text(g), o.beam, text(b)));
+  run::Result result;
+  result.add("translation", std::to_string(g.tokens.size()) + "_words").add("attention", ck.model->options.attention);
+  if (!g.weights.empty() && !g.weights[0].empty()) {
+    const auto [heat, flow] = alignment_figures(words, ck.tgt_vocab, g, data::join_tokens(words));
+    viz::save(out / "alignment.svg", heat);
+    viz::save(out / "flow.svg", flow);
+    report.figure(heat, "Alignment (greedy)").figure(flow, "Attention flow");
+  }
+  report.save(out / "report.html");
+  fmt::print("wrote {}/report.html, alignment.svg, flow.svg\n", out.string());
+  result.print();
+  return 0;
+}
+
+}  // namespace glimpse::seq2seq_example
+
+int main(int argc, char** argv) {
+  run::Cli cli("seq2seq", "An LSTM encoder-decoder with attention: reverse digit sequences or translate English to "
+                          "French, with alignment heatmaps, beam search and every attention score function.");
+  Options o;
+  cli.add("--task", o.task, "reverse | translate")->check(CLI::IsMember({"reverse", "translate"}));
+  cli.add("--data", o.data, "translate: tab-separated pairs (default <project>/../shared/data/eng-fra.tsv)");
+  cli.add("--attention", o.attention, "additive | dot | general | concat | local | none")
+      ->check(CLI::IsMember(models::attention_names()));
+  cli.add("--steps", o.steps, "reverse: optimizer steps")->check(run::positive());
+  cli.add("--epochs", o.epochs, "translate: passes over TRAIN")->check(run::positive());
+  cli.add("--batch-size", o.batch_size, "sentences per step (0: task default, 32 / 64)")->check(run::non_negative());
+  cli.add("--emb", o.emb, "embedding size (0: task default, 32 / 128)")->check(run::non_negative());
+  cli.add("--hidden", o.hidden, "encoder LSTM size (0: task default, 64 / 256)")->check(run::non_negative());
+  cli.add("--lr", o.lr, "Adam learning rate (0: task default, 3e-3 / 1e-3)")->check(run::non_negative());
+  cli.add("--clip", o.clip, "gradient clipping (max global norm)")->check(run::positive());
+  cli.add("--teacher-forcing", o.teacher_forcing, "probability of feeding the true previous word")
+      ->check(CLI::Range(0.0, 1.0));
+  cli.add("--layers", o.layers, "encoder LSTM layers")->check(run::positive());
+  cli.add_flag("--bidirectional", o.bidirectional, "bidirectional encoder");
+  cli.add("--beam", o.beam, "beam size for the beam-search scores (1: greedy only)")->check(run::positive());
+  cli.add("--length-penalty", o.length_penalty, "beam: rank by log_prob / length^this")->check(run::non_negative());
+  cli.add("--max-len", o.max_len, "longest output (0: task default, 13 / 20)")->check(run::non_negative());
+  cli.add("--translate", o.translate, "translate this sentence with --checkpoint, no training");
+  cli.add("--checkpoint", o.checkpoint, "checkpoint file (default <out>/checkpoint.safetensors)");
+  cli.add_flag("--resume", o.resume, "continue training from --checkpoint");
+  cli.add_flag("--compare", o.compare, "train every --attention choice on the same data and seed, one table");
+  if (auto code = cli.parse(argc, argv)) return *code;
+  o.smoke = cli.smoke;
+  if (o.data.empty()) o.data = default_data();
+  if (o.checkpoint.empty()) o.checkpoint = (cli.out / "checkpoint.safetensors").string();
+  o = with_defaults(o);
+  return run::guarded(cli.name(), [&] {
+    if (!o.translate.empty()) return translate_sentence(o, cli);
+    return train_main(o, cli);
+  });
+}

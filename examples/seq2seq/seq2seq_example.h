@@ -1,0 +1,92 @@
+// The seq2seq example's parts: its options, the two tasks' data, training and evaluation, figures and report.
+// main.cpp reads the command line and calls these; see main.cpp for what the program does.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "data/vocab.h"
+#include "models/seq2seq.h"
+#include "run/cli.h"
+#include "run/result.h"
+#include "tensor/random.h"
+
+namespace glimpse::seq2seq_example {
+
+struct Options {
+  std::string task = "reverse";  // reverse | translate
+  std::string data;              // translate: the corpus (default ../shared/data/eng-fra.tsv, see main.cpp)
+  std::string attention = "additive";
+  int64_t steps = 1500;          // reverse: optimizer steps
+  int64_t epochs = 10;           // translate: passes over TRAIN
+  int64_t batch_size = 0, emb = 0, hidden = 0;  // 0: the task's default (reverse 32/32/64, translate 64/128/256)
+  double lr = 0.0;               // 0: the task's default (reverse 3e-3, translate 1e-3)
+  double clip = 1.0;
+  double teacher_forcing = 1.0;
+  int64_t layers = 1;
+  bool bidirectional = false;
+  int64_t beam = 5;
+  double length_penalty = 1.0;
+  int64_t max_len = 0;           // 0: the task's default (reverse 13, translate 20)
+  std::string translate;         // a sentence to translate with --checkpoint (no training)
+  std::string checkpoint;        // default <out>/checkpoint.safetensors
+  bool resume = false;
+  bool compare = false;
+  bool smoke = false;
+};
+
+// A task's sentences as ids and as tokens, with its vocabularies.
+struct Pair {
+  std::vector<int64_t> src, tgt;               // ids (no <bos>/<eos>)
+  std::vector<std::string> src_tokens, tgt_tokens;  // the real tokens (the BLEU references)
+};
+struct Corpus {
+  std::vector<Pair> train, test;
+  data::Vocab src_vocab, tgt_vocab;
+  bool synthetic = false;  // reverse: train batches are drawn fresh each step
+  std::set<std::string> test_keys;  // reverse: the held-out sequences, never drawn for training
+};
+
+// The reverse task's 500 held-out sequences, drawn from Generator(seed).
+Corpus make_reverse_corpus(const Options& o, uint64_t seed);
+Corpus make_translate_corpus(const Options& o);
+// A fresh training batch of the reverse task (never a test sequence).
+std::vector<Pair> reverse_batch(const Corpus& c, int64_t batch_size, Generator& gen);
+std::string reversal_key(const Pair& p);
+
+// Everything one training run measured.
+struct RunStats {
+  std::string attention;
+  std::vector<double> train_loss, test_loss;  // per epoch (translate) or per evaluation (reverse)
+  std::vector<double> loss_x;                 // the step of each point
+  double ms_per_step = 0, train_seconds = 0, first_loss = 0, last_loss = 0;
+  int64_t steps = 0;
+  double val_loss = 0, bleu_greedy = 0, bleu_beam = 0, exact_greedy = 0, exact_beam = 0;
+  std::vector<models::Hypothesis> greedy;  // one per test sentence, in file order
+  std::vector<std::pair<int64_t, double>> by_length;  // (source length, BLEU or exact match of that bucket)
+};
+
+// Trains a model on the corpus (or continues the one given with its optimizer state), evaluates it on TEST.
+RunStats train_and_evaluate(const Options& o, const run::Cli& cli, const Corpus& corpus, models::Seq2Seq& model,
+                            const std::string& checkpoint_path, const NamedTensors* resume_state,
+                            const std::map<std::string, std::string>& progress);
+
+// Figures and report.html for one run (and the comparison table when several runs are given).
+void write_figures_and_report(const Options& o, const run::Cli& cli, const Corpus& corpus, const models::Seq2Seq& model,
+                              const std::vector<RunStats>& runs, const run::Result& result);
+// An alignment heatmap and an attention flow of one decoded sentence -> (heatmap SVG, flow SVG).
+std::pair<std::string, std::string> alignment_figures(const std::vector<std::string>& source, const data::Vocab& tgt,
+                                                      const models::Hypothesis& h, const std::string& title);
+
+// Tokenises, encodes and translates one sentence; prints it and writes translate.svg / translate_flow.svg.
+int translate_sentence(const Options& o, const run::Cli& cli);
+
+// A task's defaults filled in.
+Options with_defaults(Options o);
+models::Seq2SeqOptions model_options(const Options& o, const Corpus& c, const std::string& attention);
+
+}  // namespace glimpse::seq2seq_example

@@ -1,0 +1,197 @@
+// Training (Adam, gradient clipping, teacher forcing, checkpoints every epoch) and evaluation on TEST (loss, greedy
+// and beam decoding, BLEU, exact match, the score per source length).
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <numeric>
+
+#include "autograd/grad_mode.h"
+#include "data/batch.h"
+#include "data/bleu.h"
+#include "models/seq2seq_checkpoint.h"
+#include "optim/adam.h"
+#include "optim/clip_grad.h"
+#include "run/progress.h"
+#include "seq2seq_example.h"
+
+namespace glimpse::seq2seq_example {
+namespace {
+
+struct Batch {
+  data::PaddedBatch src, tgt_in, tgt_out;
+};
+
+Batch make_batch(const std::vector<const Pair*>& pairs) {
+  std::vector<std::vector<int64_t>> src, tgt;
+  for (const Pair* p : pairs) {
+    src.push_back(p->src);
+    tgt.push_back(p->tgt);
+  }
+  return {data::pad_batch(src), data::pad_batch(tgt, {.prepend_bos = true}), data::pad_batch(tgt, {.append_eos = true})};
+}
+
+std::vector<const Pair*> slice(const std::vector<Pair>& pairs, size_t begin, size_t end) {
+  std::vector<const Pair*> out;
+  for (size_t i = begin; i < std::min(end, pairs.size()); ++i) out.push_back(&pairs[i]);
+  return out;
+}
+
+// Mean teacher-forced loss over TEST, weighted by target tokens.
+double test_loss(const models::Seq2Seq& model, const Corpus& c) {
+  NoGradGuard no_grad;
+  double sum = 0, tokens = 0;
+  for (size_t b = 0; b < c.test.size(); b += 128) {
+    Batch batch = make_batch(slice(c.test, b, b + 128));
+    double n = 0;
+    for (int64_t len : batch.tgt_out.lengths) n += static_cast<double>(len);
+    sum += model.loss(batch.src.ids, batch.src.lengths, batch.tgt_in.ids, batch.tgt_out.ids).item() * n;
+    tokens += n;
+  }
+  return sum / tokens;
+}
+
+std::vector<std::string> words(const data::Vocab& v, const std::vector<int64_t>& ids) {
+  std::vector<std::string> out;
+  for (int64_t id : ids) out.push_back(v.token(id));
+  return out;
+}
+
+// Decodes TEST in batches, in file order.
+std::vector<models::Hypothesis> decode_test(const models::Seq2Seq& model, const Corpus& c, const Options& o,
+                                            bool beam) {
+  std::vector<models::Hypothesis> out;
+  const size_t bs = beam ? 32 : 128;
+  for (size_t b = 0; b < c.test.size(); b += bs) {
+    Batch batch = make_batch(slice(c.test, b, b + bs));
+    auto hyps = beam ? model.beam_search(batch.src.ids, batch.src.lengths,
+                                         {.beam_size = o.beam, .max_len = o.max_len, .length_penalty = o.length_penalty})
+                     : model.greedy(batch.src.ids, batch.src.lengths, {.max_len = o.max_len});
+    for (auto& h : hyps) out.push_back(std::move(h));
+  }
+  return out;
+}
+
+struct Scores {
+  double bleu = 0, exact = 0;
+};
+
+Scores score(const Corpus& c, const std::vector<models::Hypothesis>& hyps, const std::vector<size_t>& which) {
+  std::vector<data::Sentence> h, r;
+  int64_t exact = 0;
+  for (size_t i : which) {
+    h.push_back(words(c.tgt_vocab, hyps[i].tokens));
+    r.push_back(c.test[i].tgt_tokens);
+    exact += h.back() == r.back();
+  }
+  return {data::corpus_bleu(h, r), static_cast<double>(exact) / static_cast<double>(std::max<size_t>(which.size(), 1))};
+}
+
+}  // namespace
+
+RunStats train_and_evaluate(const Options& o, const run::Cli& cli, const Corpus& corpus, models::Seq2Seq& model,
+                            const std::string& checkpoint_path, const NamedTensors* resume_state,
+                            const std::map<std::string, std::string>& progress) {
+  RunStats st;
+  st.attention = model.options.attention;
+  optim::Adam opt(model.parameters(), {.lr = o.lr});
+  if (resume_state) opt.load_state_dict(*resume_state);
+  const bool reverse = o.task == "reverse";
+  const int64_t steps_per_epoch =
+      reverse ? std::min<int64_t>(o.steps, 100) : (static_cast<int64_t>(corpus.train.size()) + o.batch_size - 1) / o.batch_size;
+  const int64_t total_steps = reverse ? o.steps : o.epochs * steps_per_epoch;
+  int64_t step = progress.count("step") ? std::stoll(progress.at("step")) : 0;
+  Generator tf_gen(cli.seed + 17);
+  auto save = [&] {
+    models::save_seq2seq(checkpoint_path, {.model = &model, .optimizer = &opt, .src_vocab = &corpus.src_vocab,
+                                           .tgt_vocab = &corpus.tgt_vocab, .progress = {{"step", std::to_string(step)}}});
+  };
+  double loss_sum = 0;
+  int64_t loss_count = 0, timed_steps = 0;
+  // An "epoch" of the reverse task is 100 fresh batches; each epoch's batches (and TRAIN's shuffle) come from the
+  // seed and the epoch alone, so a run resumed at an epoch boundary repeats the uninterrupted one.
+  for (int64_t epoch = step / steps_per_epoch; step < total_steps; ++epoch) {
+    Generator gen(cli.seed * 1000003 + static_cast<uint64_t>(epoch));
+    std::vector<size_t> order(corpus.train.size());
+    std::iota(order.begin(), order.end(), 0);
+    for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[gen.next_u64() % i]);  // Fisher-Yates
+    const int64_t n = std::min(steps_per_epoch, total_steps - step);
+    run::ProgressBar bar({.total = n, .desc = fmt::format("{} epoch {}", st.attention, epoch + 1)});
+    model.train();
+    double epoch_sum = 0;
+    const auto start = std::chrono::steady_clock::now();
+    for (int64_t i = 0; i < n; ++i) {
+      std::vector<Pair> fresh;
+      std::vector<const Pair*> pairs;
+      if (reverse) {
+        fresh = reverse_batch(corpus, o.batch_size, gen);
+        for (const Pair& p : fresh) pairs.push_back(&p);
+      } else {
+        const int64_t first = (step % steps_per_epoch) * o.batch_size;
+        for (int64_t k = first; k < std::min<int64_t>(first + o.batch_size, order.size()); ++k) {
+          pairs.push_back(&corpus.train[order[k]]);
+        }
+      }
+      Batch b = make_batch(pairs);
+      Variable loss = model.loss(b.src.ids, b.src.lengths, b.tgt_in.ids, b.tgt_out.ids, o.teacher_forcing, &tf_gen);
+      opt.zero_grad();
+      loss.backward();
+      optim::clip_grad_norm_(model.parameters(), o.clip);
+      opt.step();
+      const double l = loss.item();
+      if (loss_count++ == 0) st.first_loss = l;
+      st.last_loss = l;
+      loss_sum += l;
+      epoch_sum += l;
+      ++step;
+      ++timed_steps;
+      bar.set_postfix("loss", epoch_sum / static_cast<double>(i + 1));
+      bar.update();
+    }
+    st.train_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    bar.close();
+    model.eval();
+    st.train_loss.push_back(epoch_sum / static_cast<double>(n));
+    st.test_loss.push_back(test_loss(model, corpus));
+    st.loss_x.push_back(static_cast<double>(step));
+    fmt::print("{} epoch {} (step {}): train loss {:.4f}, test loss {:.4f}\n", st.attention, epoch + 1, step,
+               st.train_loss.back(), st.test_loss.back());
+    std::fflush(stdout);
+    if (!reverse) save();  // every epoch: a stopped run resumes at its last epoch boundary
+  }
+  if (reverse) save();
+  st.steps = timed_steps;
+  st.ms_per_step = timed_steps ? 1000.0 * st.train_seconds / static_cast<double>(timed_steps) : 0.0;
+  model.eval();
+  st.val_loss = st.test_loss.empty() ? test_loss(model, corpus) : st.test_loss.back();
+
+  st.greedy = decode_test(model, corpus, o, false);
+  std::vector<size_t> all(corpus.test.size());
+  std::iota(all.begin(), all.end(), 0);
+  const Scores g = score(corpus, st.greedy, all);
+  st.bleu_greedy = g.bleu;
+  st.exact_greedy = g.exact;
+  if (o.beam > 1) {
+    const Scores b = score(corpus, decode_test(model, corpus, o, true), all);
+    st.bleu_beam = b.bleu;
+    st.exact_beam = b.exact;
+  } else {
+    st.bleu_beam = g.bleu;
+    st.exact_beam = g.exact;
+  }
+  // The score per source length (greedy): BLEU for translation, exact match for reversal, for every length that at
+  // least 20 TEST sentences have (2 in smoke runs), so that no point rests on a handful of sentences.
+  std::map<int64_t, std::vector<size_t>> buckets;
+  for (size_t i = 0; i < corpus.test.size(); ++i) buckets[static_cast<int64_t>(corpus.test[i].src.size())].push_back(i);
+  for (const auto& [len, idx] : buckets) {
+    if (idx.size() < (o.smoke ? 2u : 20u)) continue;
+    const Scores s = score(corpus, st.greedy, idx);
+    st.by_length.push_back({len, reverse ? s.exact : s.bleu});
+  }
+  fmt::print("{}: test loss {:.4f}, BLEU greedy {:.2f}, beam {} {:.2f}, exact match greedy {:.4f}, beam {:.4f}, "
+             "{:.1f} ms/step\n", st.attention, st.val_loss, st.bleu_greedy, o.beam, st.bleu_beam, st.exact_greedy,
+             st.exact_beam, st.ms_per_step);
+  return st;
+}
+
+}  // namespace glimpse::seq2seq_example
