@@ -77,14 +77,14 @@ Variable cos(const Variable& x) {
 Variable tanh(const Variable& x) {
   check_defined(x, "tanh");
   Tensor y = tanh(x.data());
-  return record("tanh", y, {x}, saved(y), [y](const Tensor& g) -> Grads { return {g * (1.0 - y * y)}; });  // 1 - tanh²
+  return record("tanh", y, {x}, saved(y), [y](const Tensor& g) -> Grads { return {tanh_backward(g, y)}; });  // g (1 - tanh²)
 }
 
 Variable sigmoid(const Variable& x) {
   check_defined(x, "sigmoid");
   Tensor y = sigmoid(x.data());
   return record("sigmoid", y, {x}, saved(y),
-                [y](const Tensor& g) -> Grads { return {g * y * (1.0 - y)}; });  // σ(1 - σ)
+                [y](const Tensor& g) -> Grads { return {sigmoid_backward(g, y)}; });  // g σ(1 - σ)
 }
 
 Variable relu(const Variable& x) {

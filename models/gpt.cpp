@@ -50,7 +50,9 @@ Variable CausalSelfAttention::forward(const Variable& x, Tensor* weights, KVCach
   // Each of q, k, v is a view of qkv: narrow to its C columns, split C into heads, move heads before time.
   auto heads = [&](int64_t i) { return qkv.narrow(2, i * C, C).view({B, T, n_head, hs}).transpose(1, 2); };
   Variable q = heads(0), k = heads(1), v = heads(2);  // [B, nh, T, hs]
-  nn::SdpaOptions options{.dropout_p = dropout, .is_causal = true, .training = is_training()};
+  // Without a request for the weights, attention runs flash (no [B, nh, T, T] matrix, nn/attention.h).
+  nn::SdpaOptions options{.dropout_p = dropout, .is_causal = true, .training = is_training(),
+                          .need_weights = weights != nullptr};
   if (cache != nullptr) {
     // Append this step's keys and values, then attend over everything cached. Query i is position past + i, so it
     // sees keys 0..past + i: the last T rows of a causal mask over all past + T positions.

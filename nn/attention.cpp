@@ -9,6 +9,7 @@
 #include "autograd/node.h"
 #include "autograd/ops_elementwise.h"
 #include "autograd/ops_matmul.h"
+#include "tensor/flash_attention.h"
 #include "tensor/iter.h"
 
 namespace glimpse::nn {
@@ -257,6 +258,52 @@ Variable concat_score(const Variable& q, const Variable& k, const Variable& W, c
 // ---------------------------------------------------------------------------------------------------------------
 // Scaled dot-product attention
 
+namespace {
+
+// Flash attention on the tape. q: [*, Tq, d], k: [*, Tk, d], v: [*, Tk, dv] -> [*, Tq, dv]
+// The kernels want [N, T, d] blocks: the inputs are broadcast to one leading shape and packed (no copy when they
+// already have it and are contiguous); the engine sums the gradients back over any broadcast dims.
+Variable flash_attention(const Variable& q, const Variable& k, const Variable& v, const Tensor& mask, bool causal,
+                         double scale, const char* op) {
+  Shape lead = broadcast_shapes(broadcast_shapes(Shape(q.shape().begin(), q.shape().end() - 2),
+                                                 Shape(k.shape().begin(), k.shape().end() - 2), op),
+                                Shape(v.shape().begin(), v.shape().end() - 2), op);
+  const int64_t Tq = q.size(-2), Tk = k.size(-2), N = lead.numel();
+  auto with_lead = [&](int64_t a, int64_t b) {
+    Shape s = lead;
+    s.push_back(a);
+    s.push_back(b);
+    return s;
+  };
+  auto pack = [&](const Tensor& t, int64_t rows) {
+    return t.expand(with_lead(rows, t.size(-1))).contiguous().reshape({N, rows, t.size(-1)});
+  };
+  Tensor qc = pack(q.data(), Tq), kc = pack(k.data(), Tk), vc = pack(v.data(), Tk);
+  Tensor m;
+  if (mask.defined()) {
+    const Shape scores = with_lead(Tq, Tk);
+    bool fits = mask.dim() <= scores.size();
+    for (int i = 0; fits && i < mask.dim(); ++i) {
+      const int64_t ms = mask.shape()[mask.dim() - 1 - i];
+      fits = ms == 1 || ms == scores[scores.size() - 1 - i];
+    }
+    check(fits, "{}: mask of shape {} does not broadcast to the attention scores [*, Tq, Tk] = {}; give a mask of "
+          "shape [Tq, Tk] = [{}, {}] (shared by all) or one that matches the scores with size-1 dims where shared",
+          op, mask.shape(), scores, Tq, Tk);
+    m = (mask.dtype() == kInt64 ? mask : mask.to(q.dtype())).expand(scores);  // a view: nothing is materialised
+  }
+  FlashAttentionForward f = flash_attention_forward(qc, kc, vc, m, causal, scale);
+  Tensor out = f.out.reshape(with_lead(Tq, v.size(-1)));
+  const Shape qs = with_lead(Tq, q.size(-1)), ks = with_lead(Tk, k.size(-1)), vs = with_lead(Tk, v.size(-1));
+  return record("flash_attention", out, {q, k, v}, [qc, kc, vc, m, causal, scale, f, qs, ks, vs](const Tensor& g) -> Grads {
+    FlashAttentionBackward b =
+        flash_attention_backward(g.contiguous().reshape(f.out.shape()), qc, kc, vc, m, causal, scale, f.out, f.lse);
+    return {b.dq.reshape(qs), b.dk.reshape(ks), b.dv.reshape(vs)};  // the engine sums over broadcast dims
+  });
+}
+
+}  // namespace
+
 // q: [*, Tq, d], k: [*, Tk, d], v: [*, Tk, dv] -> context [*, Tq, dv], weights [*, Tq, Tk]
 AttentionOutput scaled_dot_product_attention(const Variable& q, const Variable& k, const Variable& v,
                                              const SdpaOptions& options) {
@@ -281,6 +328,9 @@ AttentionOutput scaled_dot_product_attention(const Variable& q, const Variable& 
 
   const int64_t d = q.size(-1);
   const double scale = options.scale ? *options.scale : (d > 0 ? 1.0 / std::sqrt(static_cast<double>(d)) : 1.0);
+  if (!options.need_weights && !(options.training && options.dropout_p > 0.0)) {
+    return {flash_attention(q, k, v, options.attn_mask, options.is_causal, scale, op), Variable()};
+  }
   Variable scores = matmul(q, k.transpose(-2, -1));  // [*, Tq, Tk], kᵀ is a view
   Variable weights = masked_softmax(scores, options.attn_mask, options.is_causal, scale, op);
   Variable used = weights;

@@ -88,6 +88,10 @@ struct SdpaOptions {
   std::optional<double> scale = std::nullopt;  // default 1/√d
   bool training = true;                        // pass module.is_training(); no dropout when false
   Generator* generator = nullptr;              // for dropout; nullptr = the default generator
+  // false: return only the context, computed by flash attention (tensor/flash_attention.h: tiles and an online
+  // softmax, so no [*, Tq, Tk] matrix exists in forward or backward; memory grows with T, not T²). Active dropout
+  // needs the weights, so it takes the plain path either way.
+  bool need_weights = true;
 };
 
 // Score: score(q, k) = qᵀk / √d. Context = softmax(q kᵀ / √d + mask) v.
@@ -96,6 +100,8 @@ struct SdpaOptions {
 // scale and mask are folded into the fused masked_softmax, and the weights returned are those before dropout (they
 // sum to 1; PyTorch's MultiheadAttention returns them after dropout). Usage:
 //   auto [ctx, w] = nn::scaled_dot_product_attention(q, k, v, {.is_causal = true});
+//   Variable ctx = nn::scaled_dot_product_attention(q, k, v, {.is_causal = true, .need_weights = false}).context;
+// The second form (what a Transformer's training step wants) runs flash attention and leaves `weights` undefined.
 AttentionOutput scaled_dot_product_attention(const Variable& q, const Variable& k, const Variable& v,
                                              const SdpaOptions& options = {});
 

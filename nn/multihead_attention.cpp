@@ -160,8 +160,9 @@ AttentionOutput MultiheadAttention::forward(const Variable& query, const Variabl
   Tensor mask = merge_masks(kpm, am, query.dtype());
 
   // ---- attention per head: [B, H, Tq, hd], weights [B, H, Tq, Tk]
+  // Without need_weights the heads run flash attention (no [B, H, Tq, Tk] matrix; nn/attention.h).
   SdpaOptions sdpa{.attn_mask = mask, .dropout_p = dropout_, .is_causal = options.is_causal,
-                   .training = is_training()};
+                   .training = is_training(), .need_weights = options.need_weights};
   auto [context, weights] = scaled_dot_product_attention(heads(q, Tq), heads(k, Tk), heads(v, Tk), sdpa);
 
   // ---- merge the heads back into the input's layout and project out

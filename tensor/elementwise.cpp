@@ -5,6 +5,8 @@
 // Each walks its operands with for_each_block (iter.h); when a row is contiguous in every operand the inner loop is a
 // plain indexed loop that the compiler vectorises, otherwise it steps by the strides. Tensors of more than
 // 2 x kParallelGrain elements are split across threads (parallel.h); smaller ones run on the calling thread.
+// Transcendental functions (exp, log, tanh, sigmoid, GELU) on contiguous float32 go through vecmath.h (SLEEF) instead:
+// the compiler cannot vectorise a loop that calls the scalar libm.
 #include "tensor/elementwise.h"
 
 #include <algorithm>
@@ -13,6 +15,7 @@
 
 #include "tensor/iter.h"
 #include "tensor/parallel.h"
+#include "tensor/vecmath.h"
 
 namespace glimpse {
 namespace {
@@ -42,6 +45,19 @@ template <class F>
 Tensor map_float(const Tensor& x, const char* op, F f) {
   check_defined(x, op);
   return dispatch_float(x.dtype(), op, [&]<class T>() { return map<T, T>(x, x.dtype(), f); });
+}
+
+// A unary float op with a vectorised float32 path: a contiguous float32 input goes through vec_f32(in, out, n)
+// (vecmath.h) range by range; float64 and strided inputs take the scalar f.
+template <class VecF, class F>
+Tensor map_float_vec(const Tensor& x, const char* op, VecF vec_f32, F f) {
+  check_defined(x, op);
+  if (x.dtype() != kFloat32 || !x.is_contiguous()) return map_float(x, op, f);
+  Tensor y = empty(x.shape(), kFloat32);
+  const float* in = x.data<float>();
+  float* out = y.data<float>();
+  parallel_for(x.numel(), kParallelGrain, [&](int64_t begin, int64_t end) { vec_f32(in + begin, out + begin, end - begin); });
+  return y;
 }
 
 // Unary op defined for every dtype.
@@ -132,6 +148,24 @@ Tensor compare_scalar(const Tensor& x, double s, const char* op, F f) {
   });
 }
 
+// A binary float op with the same vectorised path for two contiguous float32 operands of one shape.
+template <class VecF, class F>
+Tensor zip_float_vec(const Tensor& a, const Tensor& b, const char* op, VecF vec_f32, F f) {
+  check_defined(a, op);
+  check_defined(b, op);
+  if (a.dtype() != kFloat32 || b.dtype() != kFloat32 || a.shape() != b.shape() || !a.is_contiguous() ||
+      !b.is_contiguous()) {
+    return zip(a, b, op, false, true, f);
+  }
+  Tensor y = empty(a.shape(), kFloat32);
+  const float* pa = a.data<float>();
+  const float* pb = b.data<float>();
+  float* out = y.data<float>();
+  parallel_for(a.numel(), kParallelGrain,
+               [&](int64_t begin, int64_t end) { vec_f32(pa + begin, pb + begin, out + begin, end - begin); });
+  return y;
+}
+
 template <class T>
 T gelu_exact(T x) {
   return T(0.5) * x * (T(1) + std::erf(x * T(M_SQRT1_2)));
@@ -147,8 +181,8 @@ T gelu_tanh(T x) {
 // ---- unary
 Tensor neg(const Tensor& x) { return map_any(x, "neg", [](auto v) { return -v; }); }
 Tensor abs(const Tensor& x) { return map_any(x, "abs", [](auto v) { return v < 0 ? -v : v; }); }
-Tensor exp(const Tensor& x) { return map_float(x, "exp", [](auto v) { return std::exp(v); }); }
-Tensor log(const Tensor& x) { return map_float(x, "log", [](auto v) { return std::log(v); }); }
+Tensor exp(const Tensor& x) { return map_float_vec(x, "exp", vec::exp, [](auto v) { return std::exp(v); }); }
+Tensor log(const Tensor& x) { return map_float_vec(x, "log", vec::log, [](auto v) { return std::log(v); }); }
 Tensor log1p(const Tensor& x) { return map_float(x, "log1p", [](auto v) { return std::log1p(v); }); }
 Tensor sqrt(const Tensor& x) { return map_float(x, "sqrt", [](auto v) { return std::sqrt(v); }); }
 Tensor rsqrt(const Tensor& x) {
@@ -157,9 +191,9 @@ Tensor rsqrt(const Tensor& x) {
 Tensor square(const Tensor& x) { return map_any(x, "square", [](auto v) { return v * v; }); }
 Tensor sin(const Tensor& x) { return map_float(x, "sin", [](auto v) { return std::sin(v); }); }
 Tensor cos(const Tensor& x) { return map_float(x, "cos", [](auto v) { return std::cos(v); }); }
-Tensor tanh(const Tensor& x) { return map_float(x, "tanh", [](auto v) { return std::tanh(v); }); }
+Tensor tanh(const Tensor& x) { return map_float_vec(x, "tanh", vec::tanh, [](auto v) { return std::tanh(v); }); }
 Tensor sigmoid(const Tensor& x) {
-  return map_float(x, "sigmoid", [](auto v) {
+  return map_float_vec(x, "sigmoid", vec::sigmoid, [](auto v) {
     using T = decltype(v);
     // Two branches so that exp never overflows: for v < 0 use e^v / (1 + e^v).
     if (v >= 0) return T(1) / (T(1) + std::exp(-v));
@@ -174,28 +208,41 @@ Tensor sign(const Tensor& x) {
 Tensor gelu(const Tensor& x, const std::string& approximate) {
   check(approximate == "none" || approximate == "tanh", "gelu: approximate must be \"none\" or \"tanh\", got \"{}\"",
         approximate);
-  if (approximate == "tanh") return map_float(x, "gelu", [](auto v) { return gelu_tanh(v); });
-  return map_float(x, "gelu", [](auto v) { return gelu_exact(v); });
+  const bool approx = approximate == "tanh";
+  auto vec_f32 = [approx](const float* in, float* out, int64_t n) { vec::gelu(in, out, n, approx); };
+  if (approx) return map_float_vec(x, "gelu", vec_f32, [](auto v) { return gelu_tanh(v); });
+  return map_float_vec(x, "gelu", vec_f32, [](auto v) { return gelu_exact(v); });
 }
 Tensor gelu_backward(const Tensor& grad, const Tensor& x, const std::string& approximate) {
   check(x.dtype() != kInt64, "gelu_backward: dtype int64 is not supported");
   check(approximate == "none" || approximate == "tanh",
         "gelu_backward: approximate must be \"none\" or \"tanh\", got \"{}\"", approximate);
-  if (approximate == "tanh") {
-    return zip(grad, x, "gelu_backward", false, true, [](auto g, auto v) {
+  const bool approx = approximate == "tanh";
+  auto vec_f32 = [approx](const float* g, const float* v, float* out, int64_t n) {
+    vec::gelu_backward(g, v, out, n, approx);
+  };
+  if (approx) {
+    return zip_float_vec(grad, x, "gelu_backward", vec_f32, [](auto g, auto v) {
       using T = decltype(v);
       const T k = T(M_2_SQRTPI * M_SQRT1_2), c = T(0.044715);
       T t = std::tanh(k * (v + c * v * v * v));
       return g * (T(0.5) * (T(1) + t) + T(0.5) * v * (T(1) - t * t) * k * (T(1) + T(3) * c * v * v));
     });
   }
-  return zip(grad, x, "gelu_backward", false, true, [](auto g, auto v) {
+  return zip_float_vec(grad, x, "gelu_backward", vec_f32, [](auto g, auto v) {
     using T = decltype(v);
     // d/dx [x Φ(x)] = Φ(x) + x φ(x)
     T cdf = T(0.5) * (T(1) + std::erf(v * T(M_SQRT1_2)));
     T pdf = std::exp(T(-0.5) * v * v) * T(M_2_SQRTPI * M_SQRT1_2 * 0.5);
     return g * (cdf + v * pdf);
   });
+}
+
+Tensor tanh_backward(const Tensor& grad, const Tensor& y) {
+  return zip(grad, y, "tanh_backward", false, true, [](auto g, auto t) { return g * (decltype(t)(1) - t * t); });
+}
+Tensor sigmoid_backward(const Tensor& grad, const Tensor& y) {
+  return zip(grad, y, "sigmoid_backward", false, true, [](auto g, auto s) { return g * s * (decltype(s)(1) - s); });
 }
 
 Tensor clamp(const Tensor& x, double lo, double hi) {

@@ -28,6 +28,10 @@ Tensor sign(const Tensor& x);
 Tensor gelu(const Tensor& x, const std::string& approximate = "none");
 // The derivative of gelu times grad, in one pass: grad, x: [*] -> [*]
 Tensor gelu_backward(const Tensor& grad, const Tensor& x, const std::string& approximate = "none");
+// The derivatives from the saved outputs, in one pass each: grad * (1 - y²) for y = tanh(x), grad * y (1 - y) for
+// y = sigmoid(x). grad, y: [*] -> [*]
+Tensor tanh_backward(const Tensor& grad, const Tensor& y);
+Tensor sigmoid_backward(const Tensor& grad, const Tensor& y);
 Tensor clamp(const Tensor& x, double min, double max);
 Tensor clamp_min(const Tensor& x, double min);
 Tensor clamp_max(const Tensor& x, double max);

@@ -20,6 +20,7 @@
 #include <utility>
 
 #include "tensor/iter.h"
+#include "tensor/parallel.h"
 
 namespace glimpse {
 namespace {
@@ -87,6 +88,7 @@ void gemm(int64_t m, int64_t n, int64_t k, const T* a, const BlasLayout& la, con
     else gemv(CblasNoTrans, in, ik, b, ldb, a, incx, beta, c, 1);
     return;
   }
+  available_threads();  // refreshes OpenBLAS's thread count under load (parallel.cpp); a clock read most of the time
   if constexpr (std::is_same_v<T, float>) {
     cblas_sgemm(CblasRowMajor, la.trans, lb.trans, im, in, ik, 1.0f, a, lda, b, ldb, beta, c, ic);
   } else {

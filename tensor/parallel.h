@@ -18,11 +18,15 @@
 
 namespace glimpse {
 
-// How many threads parallel_for uses (the calling thread included). Default: the hardware's thread count, or the
-// environment variable GLIMPSE_NUM_THREADS (or else OMP_NUM_THREADS) when it is set. Like torch.set_num_threads, it
-// does not change how many threads OpenBLAS uses (OMP_NUM_THREADS does, for both).
+// How many threads glimpse uses, for its own kernels and for OpenBLAS's matrix products (the calling thread
+// included). Default: one per core, adapted to the machine's load (parallel.cpp: while other programs keep cores busy,
+// only the free ones are used); the environment variable GLIMPSE_NUM_THREADS (or else OMP_NUM_THREADS) or a call to
+// set_num_threads fixes the count instead. set_num_threads also sets the calling thread's OpenMP count, which is
+// what OpenBLAS follows: call it from the thread that runs the model.
 int get_num_threads();
 void set_num_threads(int n);
+// The count to use for a parallel region starting now: get_num_threads(), or fewer under load (see above).
+int available_threads();
 
 // The grain the tensor kernels use: ranges of at least this many elements.
 inline constexpr int64_t kParallelGrain = int64_t{1} << 15;
@@ -35,7 +39,8 @@ void run_ranges(int64_t n, int ranges, void (*body)(void*, int64_t, int64_t), vo
 template <class F>
 void parallel_for(int64_t n, int64_t grain, F&& f) {
   const int64_t by_size = grain > 0 ? n / grain : n;
-  const int ranges = static_cast<int>(by_size < get_num_threads() ? by_size : get_num_threads());
+  const int threads = by_size >= 2 ? available_threads() : 1;  // small loops never look at the machine's load
+  const int ranges = static_cast<int>(by_size < threads ? by_size : threads);
   if (ranges <= 1) {
     if (n > 0) f(int64_t{0}, n);
     return;

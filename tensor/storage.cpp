@@ -27,6 +27,7 @@ constexpr size_t kMaxCachedBytes = size_t{1} << 30;  // beyond this, freed block
 
 std::atomic<int64_t> g_live{0};
 std::atomic<int64_t> g_live_bytes{0};
+std::atomic<int64_t> g_requests{0}, g_system{0};  // allocator_stats()
 
 struct Cache {
   std::mutex mu;
@@ -53,6 +54,7 @@ size_t bucket_bytes(size_t nbytes) { return kCacheEnabled ? std::bit_ceil(std::m
 
 void* allocate(size_t nbytes) {
   size_t bytes = bucket_bytes(nbytes);
+  g_requests.fetch_add(1, std::memory_order_relaxed);
   if (kCacheEnabled) {
     Cache& c = cache();
     std::lock_guard<std::mutex> lock(c.mu);
@@ -64,6 +66,7 @@ void* allocate(size_t nbytes) {
       return p;
     }
   }
+  g_system.fetch_add(1, std::memory_order_relaxed);
   // posix_memalign, unlike aligned_alloc, takes any size, including the exact, unrounded one used under the sanitizer.
   void* p = nullptr;
   if (posix_memalign(&p, kAlign, bytes) != 0) throw std::bad_alloc();
@@ -101,5 +104,9 @@ int64_t Storage::live_count() { return g_live.load(std::memory_order_relaxed); }
 int64_t Storage::live_bytes() { return g_live_bytes.load(std::memory_order_relaxed); }
 
 void empty_cache() { cache().release_all(); }
+
+AllocatorStats allocator_stats() {
+  return {g_requests.load(std::memory_order_relaxed), g_system.load(std::memory_order_relaxed)};
+}
 
 }  // namespace glimpse

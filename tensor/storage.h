@@ -43,4 +43,13 @@ class Storage {
 // Frees every block the caching allocator holds (returns them to the system).
 void empty_cache();
 
+// The allocator's counters since the program started: buffer requests (one per new Storage) and how many of them went
+// to the system (aligned_alloc) because no cached block fitted. A training loop in its steady state makes requests
+// but no system allocations (tests/optim/test_training_step.cpp checks it).
+struct AllocatorStats {
+  int64_t requests = 0;
+  int64_t system = 0;
+};
+AllocatorStats allocator_stats();
+
 }  // namespace glimpse

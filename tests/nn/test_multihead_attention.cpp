@@ -254,7 +254,8 @@ TEST_SUITE("multihead_attention") {
     CHECK(allclose(wa.data(), mean(w.data(), {1}), 1e-6, 1e-7));
     auto [yn, wn] = mha.forward(q, kv, kv, {.need_weights = false});
     CHECK_FALSE(wn.defined());
-    CHECK(equal(yn.data(), y.data()));
+    // Without weights the heads run flash attention (tiles, online softmax): the same numbers up to float rounding.
+    CHECK(allclose(yn.data(), y.data(), 1e-6, 1e-7));
   }
 
   TEST_CASE("a batch entry whose keys are all padding gives out_proj.bias, not NaN") {

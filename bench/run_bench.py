@@ -1,0 +1,196 @@
+"""glimpse against PyTorch on named workloads, interleaved, with medians and ratios.
+
+  python3 bench/run_bench.py                      every workload whose programs exist
+  python3 bench/run_bench.py ops gpt --rounds 5   only these
+  python3 bench/run_bench.py --list               the table
+
+For each workload: one warm-up run of each side (also used to pick each side's best thread setting, below), then
+--rounds rounds of glimpse, PyTorch, glimpse, PyTorch, ... (A B A B, so both sides see the same machine load). Each run
+is its own process; the harness records its wall time, CPU time (user + system) and peak RSS from the kernel
+(os.wait4 on the child) and the numbers the program prints itself: `result: key=value ...` lines and `name<TAB>value`
+lines. It prints the median of each figure per side and glimpse/PyTorch.
+
+Threads: in the warm-up each side runs with its default setting and with one thread (glimpse: GLIMPSE_NUM_THREADS=1
+OMP_NUM_THREADS=1; PyTorch: OMP_NUM_THREADS=1 MKL_NUM_THREADS=1); the faster (by the workload's metric, else wall time)
+is used for the rounds and printed. glimpse's default is one thread per free core (tensor/parallel.h); PyTorch's is
+one per physical core.
+
+The PyTorch side is skipped with a message when `import torch` fails under --python (install it with
+`GLIMPSE_WITH_TORCH=1 bash scripts/install_deps.sh`; it is never a dependency of glimpse). A workload whose glimpse
+program is missing (not built, or on a branch not merged yet) is skipped with a message too.
+"""
+import argparse
+import os
+import re
+import shlex
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# name: (glimpse command, PyTorch command or None, metrics to compare, what the metric means)
+# {build} is the build folder, {py} the Python with torch, {root} the project root. A metric ending in "+" is
+# higher-is-better (a rate), anything else lower-is-better (a time or a size).
+WORKLOADS = {
+    "ops": ("{build}/bench/bench_ops", "{py} {root}/bench/bench_ops_torch.py",
+            ["gelu [768,512]", "gelu backward [768,512]", "tanh [32,12,64]", "exp [768,512]", "sigmoid [768,512]"],
+            "µs per call, median of 15 samples"),
+    "attention-memory": ("{build}/bench/bench_attention_memory --T 4096 --mode flash",
+                         "{py} {root}/bench/attention_memory_torch.py --T 4096",
+                         ["attention_mb", "ms"], "MB and ms of one causal layer fwd + bwd, T 4096, B 1, 4 heads, d 32"),
+    "context-network": ("{build}/examples/context_network --epochs 1 --out {tmp}/context_network",
+                        "{py} {root}/bench/context_network_torch.py --epochs 1",
+                        ["it_per_s+"], "Adam steps per second, 1 sample per step"),
+    "seq2seq-step": ("{build}/bench/bench_seq2seq", "{py} {root}/bench/seq2seq_torch.py",
+                     ["reverse ms/step", "translate ms/step"], "ms per training step, reverse and translate sizes "
+                     "(bench_seq2seq and its twin, branch seq2seq)"),
+    "seq2seq-reverse": ("{build}/examples/seq2seq --task reverse --steps 200 --out {tmp}/seq2seq", None,
+                        ["ms_per_step"], "ms per training step (no PyTorch twin committed yet)"),
+    "seq2seq-translate": ("{build}/examples/seq2seq --task translate --epochs 1 --out {tmp}/seq2seq_t", None,
+                          ["ms_per_step"], "ms per training step (no PyTorch twin committed yet)"),
+    "gpt": ("{build}/examples/gpt --max-iters 50 --out {tmp}/gpt", "{py} {root}/bench/gpt_torch.py --iters 50",
+            ["ms_per_iter"], "ms per training iteration, baby GPT defaults"),
+    "threads": ("{build}/bench/bench_threads", None, ["seq2seq-like ms", "gpt-block ms"],
+                "glimpse alone: run it beside a busy loop to see the thread policy"),
+}
+
+NUMBER = re.compile(r"^-?\d+(\.\d+)?([eE][-+]?\d+)?$")
+
+
+def parse_output(text):
+    """`result: k=v ...`, `name<TAB>value` and `<side> <name> (...): <x> ms/step` lines -> {name: float}."""
+    values = {}
+    for line in text.splitlines():
+        step = re.match(r"^(?:glimpse|torch) (\w+)[^:]*: ([\d.]+) ms/step", line)
+        if step:
+            values[f"{step.group(1)} ms/step"] = float(step.group(2))
+        elif line.startswith("result:"):
+            for k, v in re.findall(r"(\S+?)=(\S+)", line[len("result:"):]):
+                if NUMBER.match(v):
+                    values[k] = float(v)
+        elif "\t" in line:
+            k, _, v = line.rpartition("\t")
+            if NUMBER.match(v.strip()):
+                values[k.strip()] = float(v)
+    return values
+
+
+def run_with_usage(cmd, env_extra):
+    """Runs cmd; returns {wall_s, cpu_s, peak_rss_mb, ...printed figures} (CPU and RSS of the child from the kernel),
+    or None if it failed."""
+    env = dict(os.environ, **env_extra)
+    start = time.perf_counter()
+    with open(os.devnull, "w") as null:
+        proc = subprocess.Popen(shlex.split(cmd), stdout=subprocess.PIPE, stderr=null, text=True, env=env)
+        out = proc.stdout.read()
+        _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        print(f"    failed (exit {os.waitstatus_to_exitcode(status)}): {cmd}")
+        return None
+    figures = parse_output(out)
+    figures.update(wall_s=wall, cpu_s=usage.ru_utime + usage.ru_stime, peak_rss_mb=usage.ru_maxrss / 1024)
+    return figures
+
+
+def score(figures, metrics):
+    """One number to pick the faster thread setting with: the first metric (a rate counts negatively), else wall."""
+    for m in metrics:
+        key = m.rstrip("+")
+        if key in figures:
+            return -figures[key] if m.endswith("+") else figures[key]
+    return figures["wall_s"]
+
+
+THREAD_SETTINGS = {
+    "glimpse": [("default", {}), ("1 thread", {"GLIMPSE_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"})],
+    "torch": [("default", {}), ("1 thread", {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"})],
+}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("workloads", nargs="*", help="names from --list (default: all that can run)")
+    parser.add_argument("--build", default=os.path.join(ROOT, "build"))
+    parser.add_argument("--python", default="/usr/bin/python3", help="the Python that has torch")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--list", action="store_true")
+    args = parser.parse_args()
+    if args.list:
+        for name, (g, t, metrics, what) in WORKLOADS.items():
+            print(f"{name:<18} {what}\n{'':<18} glimpse: {g}\n{'':<18} torch:   {t or '-'}")
+        return 0
+    names = args.workloads or list(WORKLOADS)
+    unknown = [n for n in names if n not in WORKLOADS]
+    if unknown:
+        print(f"unknown workload(s): {', '.join(unknown)}; see --list", file=sys.stderr)
+        return 2
+    has_torch = subprocess.run([args.python, "-c", "import torch"], capture_output=True).returncode == 0
+    if not has_torch:
+        print(f"PyTorch is not installed for {args.python}: running the glimpse side only "
+              "(GLIMPSE_WITH_TORCH=1 bash scripts/install_deps.sh installs it)")
+    tmp = os.path.join("/tmp", f"glimpse_bench_{os.getpid()}")
+    os.makedirs(tmp, exist_ok=True)
+    fmt = dict(build=args.build, py=args.python, root=ROOT, tmp=tmp)
+    load = os.getloadavg()
+    print(f"machine: {os.cpu_count()} CPUs, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} at start; "
+          f"{args.rounds} rounds after a warm-up, interleaved\n")
+    for name in names:
+        g_cmd, t_cmd, metrics, what = WORKLOADS[name]
+        g_cmd = g_cmd.format(**fmt)
+        exe = shlex.split(g_cmd)[0]
+        print(f"== {name}: {what}")
+        if not os.path.exists(exe):
+            print(f"    skipped: {exe} does not exist (not built, or its branch is not merged yet)\n")
+            continue
+        sides = {"glimpse": g_cmd}
+        if t_cmd and has_torch:
+            sides["torch"] = t_cmd.format(**fmt)
+        elif t_cmd is None:
+            print("    no PyTorch twin for this workload: glimpse only")
+        # Warm-up, and each side's best thread setting.
+        chosen = {}
+        for side, cmd in sides.items():
+            best = None
+            for label, env in THREAD_SETTINGS[side]:
+                r = run_with_usage(cmd, env)
+                if r is not None and (best is None or score(r, metrics) < best[0]):
+                    best = (score(r, metrics), label, env)
+            if best is None:
+                print(f"    {side}: every warm-up run failed")
+                continue
+            chosen[side] = best[1:]
+        results = {side: [] for side in chosen}
+        for _ in range(args.rounds):
+            for side, (label, env) in chosen.items():
+                r = run_with_usage(sides[side], env)
+                if r is not None:
+                    results[side].append(r)
+        keys = [m.rstrip("+") for m in metrics] + ["wall_s", "cpu_s", "peak_rss_mb"]
+        header = f"    {'figure':<26}" + "".join(f"{side + ' (' + chosen[side][0] + ')':>22}" for side in chosen)
+        if "torch" in chosen and "glimpse" in chosen:
+            header += f"{'glimpse/torch':>15}"
+        print(header)
+        for key in keys:
+            med = {}
+            for side in chosen:
+                vals = [r[key] for r in results[side] if key in r]
+                if vals:
+                    med[side] = statistics.median(vals)
+            if not med:
+                continue
+            row = f"    {key:<26}" + "".join(f"{med[s]:>22.4g}" if s in med else f"{'-':>22}" for s in chosen)
+            if "glimpse" in med and "torch" in med and med["torch"] != 0:
+                row += f"{med['glimpse'] / med['torch']:>15.3f}"
+            print(row)
+        print()
+    load = os.getloadavg()
+    print(f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} at the end. Ratios are glimpse / PyTorch of the "
+          "medians: below 1 glimpse is faster or smaller, except for rates (it_per_s), where above 1 is faster.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
