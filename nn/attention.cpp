@@ -295,7 +295,8 @@ Variable flash_attention(const Variable& q, const Variable& k, const Variable& v
   FlashAttentionForward f = flash_attention_forward(qc, kc, vc, m, causal, scale);
   Tensor out = f.out.reshape(with_lead(Tq, v.size(-1)));
   const Shape qs = with_lead(Tq, q.size(-1)), ks = with_lead(Tk, k.size(-1)), vs = with_lead(Tk, v.size(-1));
-  return record("flash_attention", out, {q, k, v}, [qc, kc, vc, m, causal, scale, f, qs, ks, vs](const Tensor& g) -> Grads {
+  return record("flash_attention", out, {q, k, v}, saved(qc, kc, vc, m),
+                [qc, kc, vc, m, causal, scale, f, qs, ks, vs](const Tensor& g) -> Grads {
     FlashAttentionBackward b =
         flash_attention_backward(g.contiguous().reshape(f.out.shape()), qc, kc, vc, m, causal, scale, f.out, f.lse);
     return {b.dq.reshape(qs), b.dk.reshape(ks), b.dv.reshape(vs)};  // the engine sums over broadcast dims
