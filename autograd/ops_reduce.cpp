@@ -161,7 +161,7 @@ Variable var(const Variable& x, const Shape& dims, int64_t correction, bool keep
   Tensor y = var(x.data(), dims, correction, keepdim);
   const Reduced r = describe(x.data(), dims);
   return record("var", y, {x}, saved(x.data()), [x = x.data(), correction, r](const Tensor& g) -> Grads {
-    const double denom = static_cast<double>(std::max<int64_t>(0, r.count - correction));  // as the forward
+    const double denom = std::max(0.0, static_cast<double>(r.count) - static_cast<double>(correction));  // as the forward
     Tensor centered = x - mean(x, r.dims, /*keepdim=*/true);
     return {centered * (keep(g, r) * (2.0 / denom))};
   });
@@ -174,7 +174,7 @@ Variable std(const Variable& x, const Shape& dims, int64_t correction, bool keep
   Tensor y = std(x.data(), dims, correction, keepdim);
   const Reduced r = describe(x.data(), dims);
   return record("std", y, {x}, saved(x.data(), y), [x = x.data(), y, correction, r](const Tensor& g) -> Grads {
-    const double denom = static_cast<double>(std::max<int64_t>(0, r.count - correction));
+    const double denom = std::max(0.0, static_cast<double>(r.count) - static_cast<double>(correction));
     Tensor yk = keep(y, r);
     Tensor g_over_std = where(eq(yk, 0.0), zero_scalar(g), keep(g, r) / yk);
     Tensor centered = x - mean(x, r.dims, /*keepdim=*/true);

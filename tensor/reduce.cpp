@@ -332,8 +332,9 @@ Tensor var_impl(const Tensor& x, const Shape& dims, int64_t correction, bool kee
           return a + d * d;
         },
         [](A a, A b) { return a + b; });
-    // Divide by n - correction, never by a negative number (PyTorch's max(0, n - correction)).
-    const A denom = static_cast<A>(std::max<int64_t>(0, p.grid.n - correction));
+    // Divide by n - correction, never by a negative number (PyTorch's max(0, n - correction)). In double: with any
+    // int64 correction the difference could overflow int64.
+    const A denom = static_cast<A>(std::max(0.0, static_cast<double>(p.grid.n) - static_cast<double>(correction)));
     return make_output<T>(p, x.dtype(), ss, [&](A s, int64_t) { return take_sqrt ? std::sqrt(s / denom) : s / denom; });
   });
 }

@@ -421,7 +421,9 @@ Tensor Tensor::slice(int64_t d, int64_t start, int64_t end, int64_t step) const 
   Shape shape = shape_;
   Strides st = strides_;
   shape[w] = end > start ? (end - start - 1) / step + 1 : 0;
-  st[w] = strides_[w] * step;
+  // With one element or none the step is never taken (and stride * a huge step would overflow); otherwise
+  // step < n, so stride * step stays inside the storage's span.
+  st[w] = shape[w] > 1 ? strides_[w] * step : strides_[w];
   return Tensor(storage_, shape, st, offset_ + start * strides_[w], dtype_);
 }
 

@@ -449,4 +449,12 @@ TEST_SUITE("reduce") {
     }
     CHECK(sum(zeros({3, 0, 5}), {0}).shape() == Shape{0, 5});
   }
+  TEST_CASE("regression: var and std accept any int64 correction without overflowing n - correction") {
+    // n - INT64_MIN overflowed int64 (UBSan, found by the randomized bad-input test); the divisor is max(0, n - c).
+    Tensor x = tensor({1, 2, 3, 4}, {4}, kFloat64);
+    const double huge = 4.0 + 9.223372036854775808e18;  // n - INT64_MIN, in double
+    CHECK(var(x, {}, std::numeric_limits<int64_t>::min()).item() == doctest::Approx(5.0 / huge));
+    CHECK(std::isinf(var(x, {}, std::numeric_limits<int64_t>::max()).item()));  // divided by max(0, 4 - c) = 0
+    CHECK(var(x, {}, 1).item() == doctest::Approx(5.0 / 3.0));
+  }
 }

@@ -1214,4 +1214,12 @@ TEST_CASE("regression: arange with more elements than int64 holds is an Error, n
   CHECK(values(arange(0, 3)) == "[0, 1, 2]");
 }
 
+TEST_CASE("regression: slice with step INT64_MAX gives one element without overflowing the stride") {
+  // stride * step overflowed int64 (UBSan, found by the randomized bad-input test in the sanitizer build).
+  Tensor x = arange(0, 6, 1, kFloat32).reshape({2, 3});
+  Tensor s = x.slice(1, 1, 3, std::numeric_limits<int64_t>::max());
+  CHECK(str(s.shape()) == "[2, 1]");
+  CHECK(values(s) == "[1, 4]");
+}
+
 }  // TEST_SUITE
