@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config
   libopenblas-openmp-dev libfmt-dev xtl-dev doctest-dev nlohmann-json3-dev  # the library (OpenBLAS: OpenMP build)
-  libcli11-dev libpugixml-dev libsleef-dev libxsimd-dev zlib1g-dev        # flags, SVG checks, vector math, gzip
+  libcli11-dev libpugixml-dev libxsimd-dev zlib1g-dev                     # flags, SVG checks, vector math, gzip
   librsvg2-bin                                                         # tests render every SVG to PNG
   clang libclang-rt-14-dev                                             # the checkpoint reader's fuzz target
   python3-numpy                                                        # a test reads checkpoints back with NumPy
