@@ -91,7 +91,11 @@ TEST_SUITE("training_step") {
             ", ", r.allocations[2].system);
     CHECK(r.allocations[0].requests > r.allocations[1].requests);  // the optimizer's state, made once
     CHECK(r.allocations[1].requests == r.allocations[2].requests);
+#if defined(__SANITIZE_ADDRESS__)
+    // Under AddressSanitizer the cache is off (so that use-after-free stays visible): every request is the system's.
+    CHECK(r.allocations[2].system == r.allocations[2].requests);
+#else
     CHECK(r.allocations[2].system == 0);
-    CHECK(r.allocations[2].system == 0);
+#endif
   }
 }
