@@ -1,6 +1,8 @@
 // load_mnist and the default data folder.
 #include "data/mnist.h"
 
+#include "data/shared_data.h"
+
 #include "data/idx.h"
 #include "tensor/elementwise.h"
 
@@ -21,20 +23,6 @@ Mnist load_mnist(const std::filesystem::path& dir, int64_t n_train, int64_t n_te
           scaled.narrow(0, n - n_test, n_test).contiguous(), labels.narrow(0, n - n_test, n_test).contiguous()};
 }
 
-std::filesystem::path default_mnist_dir(const char* argv0) {
-  namespace fs = std::filesystem;
-  auto root_from = [](fs::path p) -> fs::path {
-    std::error_code ec;
-    p = fs::weakly_canonical(p, ec);
-    for (; !p.empty() && p != p.root_path(); p = p.parent_path()) {
-      if (fs::exists(p / "glimpse.h", ec)) return p;
-    }
-    return {};
-  };
-  fs::path root = argv0 ? root_from(fs::path(argv0).parent_path()) : fs::path();
-  if (root.empty()) root = root_from(fs::current_path());
-  if (root.empty()) return fs::path("../shared/data/mnist");
-  return root.parent_path() / "shared" / "data" / "mnist";
-}
+std::filesystem::path default_mnist_dir(const char* argv0) { return shared_data_path(argv0, "mnist"); }
 
 }  // namespace glimpse::data

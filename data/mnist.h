@@ -22,8 +22,7 @@ struct Mnist {
 // train, the last n_test test. n_train + n_test must not exceed the number of images.
 Mnist load_mnist(const std::filesystem::path& dir, int64_t n_train = 8000, int64_t n_test = 2000);
 
-// <project root>/../shared/data/mnist, the project root found by walking up from the executable's folder (argv0) to
-// the first folder holding glimpse.h; the current dir is tried the same way when argv0 gives nothing.
+// shared/data/mnist beside the project, found as data::shared_data_path finds every example's corpus.
 std::filesystem::path default_mnist_dir(const char* argv0);
 
 }  // namespace glimpse::data

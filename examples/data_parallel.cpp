@@ -10,7 +10,7 @@
 // Only rank 0 prints, plots and saves. Checkpoints (model, optimizer, step) are the same on every rank, so one
 // written by N ranks resumes on any number (--resume DIR).
 //
-// Data: --data FILE, default <current dir>/../shared/data/tinyshakespeare.txt when run from the project root.
+// Data: --data FILE, default shared/data/tinyshakespeare.txt beside the project (data::shared_data_path).
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "data/shared_data.h"
 #include "distributed/data_parallel.h"
 #include "glimpse.h"
 #include "run/cli.h"
@@ -64,7 +65,7 @@ struct Corpus {
 Corpus read_corpus(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
   check(in.good(), "cannot read --data {}: no such file; pass the path of a text file (the default is "
-                   "../shared/data/tinyshakespeare.txt from the project root)", path.string());
+                   "shared/data/tinyshakespeare.txt beside the project)", path.string());
   std::stringstream s;
   s << in.rdbuf();
   const std::string text = s.str();
@@ -201,11 +202,11 @@ int train(run::Cli& cli, const fs::path& data, int64_t steps, int64_t batch, dou
 int main(int argc, char** argv) {
   dist::Session mpi(argc, argv);
   run::Cli cli("data_parallel", "Data-parallel training of a character MLP language model; run it under mpirun -np N.");
-  fs::path data = fs::current_path() / ".." / "shared" / "data" / "tinyshakespeare.txt";
+  fs::path data = glimpse::data::shared_data_path(argc > 0 ? argv[0] : "", "tinyshakespeare.txt");
   int64_t steps = 300, batch = 64, context = 16, embed = 24, hidden = 512;
   double lr = 3e-3;
   std::string resume, compare, label;
-  cli.add("--data", data, "the text to learn (default: ../shared/data/tinyshakespeare.txt from the project root)");
+  cli.add("--data", data, "the text to learn (default: shared/data/tinyshakespeare.txt beside the project)");
   cli.add("--steps", steps, "optimizer steps")->check(CLI::PositiveNumber);
   cli.add("--batch", batch, "global batch: windows per step over all processes (a multiple of mpirun -np)")
       ->check(CLI::PositiveNumber);
