@@ -1,12 +1,26 @@
-// Elementwise kernels. Three loops do all the work:
+// Elementwise kernels: unary functions, broadcasting binaries, comparisons and tensor-with-scalar ops. (where and
+// masked_fill are in where.cpp, the in-place add_ and mul_ in inplace.cpp.) Three loops do all the work here:
 //   map      y[i] = f(x[i])            (unary ops and tensor-with-scalar ops)
 //   zip      y[i] = f(a[i], b[i])      (broadcasting binaries and comparisons)
-//   where    y[i] = c[i] ? a[i] : b[i]
-// Each walks its operands with for_each_block (iter.h); when a row is contiguous in every operand the inner loop is a
-// plain indexed loop that the compiler vectorises, otherwise it steps by the strides. Tensors of more than
-// 2 x kParallelGrain elements are split across threads (parallel.h); smaller ones run on the calling thread.
-// Transcendental functions (exp, log, tanh, sigmoid, GELU) on contiguous float32 go through vecmath.h (SLEEF) instead:
-// the compiler cannot vectorise a loop that calls the scalar libm.
+//   the float32 vector path            (exp, log, tanh, sigmoid, GELU on contiguous float32: vecmath.h)
+// Tensors of more than 2 x kParallelGrain elements are split across threads (parallel.h); smaller ones run on the
+// calling thread.
+//
+// The path of one call, `exp(x.data())` (what autograd's exp(Variable) in autograd/ops_elementwise.cpp runs before it
+// records the backward), from the op to the loop that computes:
+//   1. exp (below) names the op and hands map_float_vec two ways to compute it: the vectorised vec::exp for a whole
+//      float32 array, and a generic lambda `[](auto v) { return std::exp(v); }` for one element of any float type.
+//   2. map_float_vec (this file): a contiguous float32 x takes the vector path: parallel_for (tensor/parallel.h)
+//      cuts [0, numel) into one range per thread and each runs vec::exp on its range (tensor/vecmath.cpp, xsimd:
+//      8 or 16 floats per instruction). Anything else (float64, or a strided view) goes on to map_float.
+//   3. map_float (this file) checks x is defined and calls dispatch_float (tensor/dtype.h): a switch on x.dtype()
+//      that calls the template lambda it is given with T = float or T = double (int64 throws an Error naming "exp").
+//   4. map<T, T> (this file) allocates y and runs the lambda of step 1 on every element: a contiguous x is one plain
+//      loop `out[i] = f(in[i])` split by parallel_for; a strided x goes through parallel_for_each_block (tensor/
+//      iter.h), which splits the outermost dim across threads and calls for_each_block on each part; for_each_block
+//      merges the dims that are back to back in memory and calls the loop body once per innermost row with a Block
+//      (the row's offset in each operand, its length and its strides), and the body steps through the row.
+// Binary ops take the same road through zip (broadcast strides from iter.h, then zip_into's loops).
 #include "tensor/elementwise.h"
 
 #include <algorithm>
@@ -56,7 +70,8 @@ Tensor map_float_vec(const Tensor& x, const char* op, VecF vec_f32, F f) {
   Tensor y = empty(x.shape(), kFloat32);
   const float* in = x.data<float>();
   float* out = y.data<float>();
-  parallel_for(x.numel(), kParallelGrain, [&](int64_t begin, int64_t end) { vec_f32(in + begin, out + begin, end - begin); });
+  parallel_for(x.numel(), kParallelGrain,
+               [&](int64_t begin, int64_t end) { vec_f32(in + begin, out + begin, end - begin); });
   return y;
 }
 
@@ -101,18 +116,28 @@ void zip_into(Tensor& out, const Tensor& a, const Tensor& b, F f) {
   });
 }
 
-// Broadcasting binary op in the promoted dtype. `compare` ops produce int64 masks.
+// How a binary op (zip) or a tensor-with-scalar op (with_scalar) computes, named at the call site:
+//   zip(a, b, {.op = "div", .int64_as_float = true}, f)      zip(a, b, {.op = "eq", .to_mask = true}, f)
+struct BinaryOptions {
+  const char* op = "";          // the op's name, for errors
+  bool to_mask = false;         // a comparison: the result is an int64 mask of 0 and 1, whatever the operands' dtype
+  bool int64_as_float = false;  // int64 operands are computed in float32 (int64 / int64 is a true division, as in
+                                // PyTorch); otherwise the op runs in the promoted dtype
+};
+
+// Broadcasting binary op in the promoted dtype (see BinaryOptions).
 template <class F>
-Tensor zip(const Tensor& a, const Tensor& b, const char* op, bool compare, bool float_only, F f) {
+Tensor zip(const Tensor& a, const Tensor& b, const BinaryOptions& o, F f) {
+  const char* op = o.op;
   check_defined(a, op);
   check_defined(b, op);
   Shape shape = broadcast_shapes(a.shape(), b.shape(), op);
   DType dt = promote(a.dtype(), b.dtype());
-  if (float_only && dt == kInt64) dt = kFloat32;  // e.g. int64 / int64 is a true division, as in PyTorch
+  if (o.int64_as_float && dt == kInt64) dt = kFloat32;
   Tensor ca = a.to(dt), cb = b.to(dt);
-  Tensor out = empty(shape, compare ? kInt64 : dt);
+  Tensor out = empty(shape, o.to_mask ? kInt64 : dt);
   dispatch(dt, [&]<class T>() {
-    if (compare) {
+    if (o.to_mask) {
       zip_into<int64_t, T>(out, ca, cb, [&](T x, T y) { return static_cast<int64_t>(f(x, y)); });
     } else {
       zip_into<T, T>(out, ca, cb, [&](T x, T y) { return static_cast<T>(f(x, y)); });
@@ -121,12 +146,12 @@ Tensor zip(const Tensor& a, const Tensor& b, const char* op, bool compare, bool 
   return out;
 }
 
-// x op scalar: the scalar takes x's dtype, except that an int64 x with a non-integral scalar (or a true division) is
-// computed in float32.
+// x op scalar: the scalar takes x's dtype, except that an int64 x with a non-integral scalar (or with
+// int64_as_float, a true division) is computed in float32. (to_mask is for zip; compare_scalar makes masks.)
 template <class F>
-Tensor with_scalar(const Tensor& x, double s, const char* op, bool float_only, F f) {
-  check_defined(x, op);
-  bool needs_float = x.dtype() == kInt64 && (float_only || s != std::floor(s));
+Tensor with_scalar(const Tensor& x, double s, const BinaryOptions& o, F f) {
+  check_defined(x, o.op);
+  const bool needs_float = x.dtype() == kInt64 && (o.int64_as_float || s != std::floor(s));
   const Tensor& src = needs_float ? x.to(kFloat32) : x;
   return dispatch(src.dtype(), [&]<class T>() {
     const T v = static_cast<T>(s);
@@ -155,7 +180,7 @@ Tensor zip_float_vec(const Tensor& a, const Tensor& b, const char* op, VecF vec_
   check_defined(b, op);
   if (a.dtype() != kFloat32 || b.dtype() != kFloat32 || a.shape() != b.shape() || !a.is_contiguous() ||
       !b.is_contiguous()) {
-    return zip(a, b, op, false, true, f);
+    return zip(a, b, {.op = op, .int64_as_float = true}, f);
   }
   Tensor y = empty(a.shape(), kFloat32);
   const float* pa = a.data<float>();
@@ -239,10 +264,12 @@ Tensor gelu_backward(const Tensor& grad, const Tensor& x, const std::string& app
 }
 
 Tensor tanh_backward(const Tensor& grad, const Tensor& y) {
-  return zip(grad, y, "tanh_backward", false, true, [](auto g, auto t) { return g * (decltype(t)(1) - t * t); });
+  return zip(grad, y, {.op = "tanh_backward", .int64_as_float = true},
+             [](auto g, auto t) { return g * (decltype(t)(1) - t * t); });
 }
 Tensor sigmoid_backward(const Tensor& grad, const Tensor& y) {
-  return zip(grad, y, "sigmoid_backward", false, true, [](auto g, auto s) { return g * s * (decltype(s)(1) - s); });
+  return zip(grad, y, {.op = "sigmoid_backward", .int64_as_float = true},
+             [](auto g, auto s) { return g * s * (decltype(s)(1) - s); });
 }
 
 Tensor clamp(const Tensor& x, double lo, double hi) {
@@ -269,25 +296,41 @@ Tensor pow(const Tensor& x, double e) {
 }
 
 // ---- binary
-Tensor add(const Tensor& a, const Tensor& b) { return zip(a, b, "add", false, false, [](auto x, auto y) { return x + y; }); }
-Tensor sub(const Tensor& a, const Tensor& b) { return zip(a, b, "sub", false, false, [](auto x, auto y) { return x - y; }); }
-Tensor mul(const Tensor& a, const Tensor& b) { return zip(a, b, "mul", false, false, [](auto x, auto y) { return x * y; }); }
-Tensor div(const Tensor& a, const Tensor& b) { return zip(a, b, "div", false, true, [](auto x, auto y) { return x / y; }); }
+Tensor add(const Tensor& a, const Tensor& b) { return zip(a, b, {.op = "add"}, [](auto x, auto y) { return x + y; }); }
+Tensor sub(const Tensor& a, const Tensor& b) { return zip(a, b, {.op = "sub"}, [](auto x, auto y) { return x - y; }); }
+Tensor mul(const Tensor& a, const Tensor& b) { return zip(a, b, {.op = "mul"}, [](auto x, auto y) { return x * y; }); }
+Tensor div(const Tensor& a, const Tensor& b) {
+  return zip(a, b, {.op = "div", .int64_as_float = true}, [](auto x, auto y) { return x / y; });
+}
 Tensor pow(const Tensor& a, const Tensor& b) {
-  return zip(a, b, "pow", false, true, [](auto x, auto y) { return std::pow(x, y); });
+  return zip(a, b, {.op = "pow", .int64_as_float = true}, [](auto x, auto y) { return std::pow(x, y); });
 }
 Tensor maximum(const Tensor& a, const Tensor& b) {
-  return zip(a, b, "maximum", false, false, [](auto x, auto y) { return (x != x || x > y) ? x : y; });  // NaN wins
+  return zip(a, b, {.op = "maximum"}, [](auto x, auto y) { return (x != x || x > y) ? x : y; });  // NaN wins
 }
 Tensor minimum(const Tensor& a, const Tensor& b) {
-  return zip(a, b, "minimum", false, false, [](auto x, auto y) { return (x != x || x < y) ? x : y; });
+  return zip(a, b, {.op = "minimum"}, [](auto x, auto y) { return (x != x || x < y) ? x : y; });
 }
-Tensor eq(const Tensor& a, const Tensor& b) { return zip(a, b, "eq", true, false, [](auto x, auto y) { return x == y; }); }
-Tensor ne(const Tensor& a, const Tensor& b) { return zip(a, b, "ne", true, false, [](auto x, auto y) { return x != y; }); }
-Tensor lt(const Tensor& a, const Tensor& b) { return zip(a, b, "lt", true, false, [](auto x, auto y) { return x < y; }); }
-Tensor le(const Tensor& a, const Tensor& b) { return zip(a, b, "le", true, false, [](auto x, auto y) { return x <= y; }); }
-Tensor gt(const Tensor& a, const Tensor& b) { return zip(a, b, "gt", true, false, [](auto x, auto y) { return x > y; }); }
-Tensor ge(const Tensor& a, const Tensor& b) { return zip(a, b, "ge", true, false, [](auto x, auto y) { return x >= y; }); }
+
+// ---- comparisons: int64 masks
+Tensor eq(const Tensor& a, const Tensor& b) {
+  return zip(a, b, {.op = "eq", .to_mask = true}, [](auto x, auto y) { return x == y; });
+}
+Tensor ne(const Tensor& a, const Tensor& b) {
+  return zip(a, b, {.op = "ne", .to_mask = true}, [](auto x, auto y) { return x != y; });
+}
+Tensor lt(const Tensor& a, const Tensor& b) {
+  return zip(a, b, {.op = "lt", .to_mask = true}, [](auto x, auto y) { return x < y; });
+}
+Tensor le(const Tensor& a, const Tensor& b) {
+  return zip(a, b, {.op = "le", .to_mask = true}, [](auto x, auto y) { return x <= y; });
+}
+Tensor gt(const Tensor& a, const Tensor& b) {
+  return zip(a, b, {.op = "gt", .to_mask = true}, [](auto x, auto y) { return x > y; });
+}
+Tensor ge(const Tensor& a, const Tensor& b) {
+  return zip(a, b, {.op = "ge", .to_mask = true}, [](auto x, auto y) { return x >= y; });
+}
 Tensor eq(const Tensor& a, double s) { return compare_scalar(a, s, "eq", [](auto x, auto y) { return x == y; }); }
 Tensor ne(const Tensor& a, double s) { return compare_scalar(a, s, "ne", [](auto x, auto y) { return x != y; }); }
 Tensor lt(const Tensor& a, double s) { return compare_scalar(a, s, "lt", [](auto x, auto y) { return x < y; }); }
@@ -296,91 +339,20 @@ Tensor gt(const Tensor& a, double s) { return compare_scalar(a, s, "gt", [](auto
 Tensor ge(const Tensor& a, double s) { return compare_scalar(a, s, "ge", [](auto x, auto y) { return x >= y; }); }
 
 // ---- with a scalar
-Tensor add(const Tensor& x, double s) { return with_scalar(x, s, "add", false, [](auto a, auto v) { return a + v; }); }
-Tensor sub(const Tensor& x, double s) { return with_scalar(x, s, "sub", false, [](auto a, auto v) { return a - v; }); }
-Tensor rsub(const Tensor& x, double s) { return with_scalar(x, s, "rsub", false, [](auto a, auto v) { return v - a; }); }
-Tensor mul(const Tensor& x, double s) { return with_scalar(x, s, "mul", false, [](auto a, auto v) { return a * v; }); }
-Tensor div(const Tensor& x, double s) { return with_scalar(x, s, "div", true, [](auto a, auto v) { return a / v; }); }
-Tensor rdiv(const Tensor& x, double s) { return with_scalar(x, s, "rdiv", true, [](auto a, auto v) { return v / a; }); }
-
-// ---- selection
-Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
-  check_defined(cond, "where");
-  check_defined(a, "where");
-  check_defined(b, "where");
-  Shape shape = broadcast_shapes(broadcast_shapes(cond.shape(), a.shape(), "where"), b.shape(), "where");
-  DType dt = promote(a.dtype(), b.dtype());
-  Tensor ca = a.to(dt), cb = b.to(dt);
-  Tensor out = empty(shape, dt);
-  Strides sc = broadcast_strides(cond.shape(), cond.strides(), shape);
-  Strides sa = broadcast_strides(ca.shape(), ca.strides(), shape);
-  Strides sb = broadcast_strides(cb.shape(), cb.strides(), shape);
-  dispatch(dt, [&]<class T>() {
-    dispatch(cond.dtype(), [&]<class C>() {
-      T* o = out.data<T>();
-      const C* pc = cond.data<C>();
-      const T* pa = ca.data<T>();
-      const T* pb = cb.data<T>();
-      parallel_for_each_block<4>(shape, {&out.strides(), &sc, &sa, &sb}, [&](const Block<4>& k) {
-        for (int64_t i = 0; i < k.n; ++i) {
-          o[k.offset[0] + i * k.stride[0]] = pc[k.offset[1] + i * k.stride[1]] != C(0) ? pa[k.offset[2] + i * k.stride[2]]
-                                                                                       : pb[k.offset[3] + i * k.stride[3]];
-        }
-      });
-    });
-  });
-  return out;
+Tensor add(const Tensor& x, double s) { return with_scalar(x, s, {.op = "add"}, [](auto a, auto v) { return a + v; }); }
+Tensor sub(const Tensor& x, double s) { return with_scalar(x, s, {.op = "sub"}, [](auto a, auto v) { return a - v; }); }
+Tensor rsub(const Tensor& x, double s) {
+  return with_scalar(x, s, {.op = "rsub"}, [](auto a, auto v) { return v - a; });
+}
+Tensor mul(const Tensor& x, double s) { return with_scalar(x, s, {.op = "mul"}, [](auto a, auto v) { return a * v; }); }
+Tensor div(const Tensor& x, double s) {
+  return with_scalar(x, s, {.op = "div", .int64_as_float = true}, [](auto a, auto v) { return a / v; });
+}
+Tensor rdiv(const Tensor& x, double s) {
+  return with_scalar(x, s, {.op = "rdiv", .int64_as_float = true}, [](auto a, auto v) { return v / a; });
 }
 
-Tensor masked_fill(const Tensor& x, const Tensor& mask, double value) {
-  check_defined(x, "masked_fill");
-  check_defined(mask, "masked_fill");
-  Shape shape = broadcast_shapes(x.shape(), mask.shape(), "masked_fill");
-  check(shape == x.shape(), "masked_fill: mask of shape {} must broadcast to the input's shape {}", mask.shape(),
-        x.shape());
-  return where(mask, scalar_tensor(value, x.dtype()), x);
-}
-
-// ---- in place
-Tensor& add_(Tensor& dst, const Tensor& src, double alpha) {
-  check_defined(dst, "add_");
-  check_defined(src, "add_");
-  Shape shape = broadcast_shapes(dst.shape(), src.shape(), "add_");
-  check(shape == dst.shape(), "add_: source of shape {} does not broadcast to destination shape {}", src.shape(),
-        dst.shape());
-  dst.bump_version();
-  Tensor s = src.to(dst.dtype());
-  Strides ss = broadcast_strides(s.shape(), s.strides(), shape);
-  dispatch(dst.dtype(), [&]<class T>() {
-    T* d = dst.data<T>();
-    const T* p = s.data<T>();
-    const T a = static_cast<T>(alpha);
-    parallel_for_each_block<2>(shape, {&dst.strides(), &ss}, [&](const Block<2>& k) {
-      T* y = d + k.offset[0];
-      const T* x = p + k.offset[1];
-      if (k.stride[0] == 1 && k.stride[1] == 1) {
-        for (int64_t i = 0; i < k.n; ++i) y[i] += a * x[i];
-      } else {
-        for (int64_t i = 0; i < k.n; ++i) y[i * k.stride[0]] += a * x[i * k.stride[1]];
-      }
-    });
-  });
-  return dst;
-}
-
-Tensor& mul_(Tensor& dst, double s) {
-  check_defined(dst, "mul_");
-  dst.bump_version();
-  dispatch(dst.dtype(), [&]<class T>() {
-    T* d = dst.data<T>();
-    const T v = static_cast<T>(s);
-    parallel_for_each_block<1>(dst.shape(), {&dst.strides()}, [&](const Block<1>& k) {
-      for (int64_t i = 0; i < k.n; ++i) d[k.offset[0] + i * k.stride[0]] *= v;
-    });
-  });
-  return dst;
-}
-
+// ---- whole tensors compared (for tests)
 bool allclose(const Tensor& a, const Tensor& b, double rtol, double atol) {
   check_defined(a, "allclose");
   check_defined(b, "allclose");

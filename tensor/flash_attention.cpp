@@ -23,16 +23,14 @@ namespace {
 constexpr int64_t kQueryTile = 64;
 constexpr int64_t kKeyTile = 128;
 
-// Row-major C[m, n] = alpha · op(A) · op(B) + beta · C, op = transpose when asked.
-void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda, const float* b,
-          int64_t ldb, float beta, float* c, int64_t ldc) {
-  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, int(m), int(n), int(k),
-              alpha, a, int(lda), b, int(ldb), beta, c, int(ldc));
+// Row-major C[m, n] = alpha · op(A) · op(B) + beta · C, with op(X) = X (CblasNoTrans) or Xᵀ (CblasTrans).
+void gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+          int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+  cblas_sgemm(CblasRowMajor, ta, tb, int(m), int(n), int(k), alpha, a, int(lda), b, int(ldb), beta, c, int(ldc));
 }
-void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, double alpha, const double* a, int64_t lda,
-          const double* b, int64_t ldb, double beta, double* c, int64_t ldc) {
-  cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, int(m), int(n), int(k),
-              alpha, a, int(lda), b, int(ldb), beta, c, int(ldc));
+void gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int64_t m, int64_t n, int64_t k, double alpha, const double* a,
+          int64_t lda, const double* b, int64_t ldb, double beta, double* c, int64_t ldc) {
+  cblas_dgemm(CblasRowMajor, ta, tb, int(m), int(n), int(k), alpha, a, int(lda), b, int(ldb), beta, c, int(ldc));
 }
 
 // p[j] = exp(p[j]) for a row: vectorised for float32 (vecmath.h), the scalar libm for float64.
@@ -57,7 +55,7 @@ struct Problem {
   // S[r, c] = scale · q_i · k_j + mask, or -inf where masked, for i = i0 + r < i1 and j = j0 + c < j1.
   void scores(int64_t n, int64_t i0, int64_t i1, int64_t j0, int64_t j1, T* S) const {
     const int64_t br = i1 - i0, bc = j1 - j0;
-    gemm(false, true, br, bc, d, scale, q + (n * Tq + i0) * d, d, k + (n * Tk + j0) * d, d, T(0), S, bc);
+    gemm(CblasNoTrans, CblasTrans, br, bc, d, scale, q + (n * Tq + i0) * d, d, k + (n * Tk + j0) * d, d, T(0), S, bc);
     constexpr T kNegInf = -std::numeric_limits<T>::infinity();
     for (int64_t r = 0; r < br; ++r) {
       T* row = S + r * bc;
@@ -164,8 +162,8 @@ FlashAttentionForward flash_attention_forward(const Tensor& q, const Tensor& k, 
             for (int64_t c = 0; c < p.dv; ++c) o[c] *= rescale;
           }
           // O += P · V[j0:j1]
-          gemm(false, false, br, p.dv, bc, T(1), S.data(), bc, p.v + (n * p.Tk + j0) * p.dv, p.dv, T(1), O.data(),
-               p.dv);
+          gemm(CblasNoTrans, CblasNoTrans, br, p.dv, bc, T(1), S.data(), bc, p.v + (n * p.Tk + j0) * p.dv, p.dv, T(1),
+               O.data(), p.dv);
         }
         for (int64_t r0 = 0; r0 < br; ++r0) {
           const int64_t i = i0 + r0;
@@ -224,16 +222,18 @@ FlashAttentionBackward flash_attention_backward(const Tensor& grad, const Tensor
             }
             const T* dO_i = dO + (n * p.Tq + i0) * p.dv;
             // dV[j] += Pᵀ dO,  dP = dO Vᵀ
-            gemm(true, false, bc, p.dv, br, T(1), P.data(), bc, dO_i, p.dv, T(1), dv + (n * p.Tk + j0) * p.dv, p.dv);
-            gemm(false, true, br, bc, p.dv, T(1), dO_i, p.dv, p.v + (n * p.Tk + j0) * p.dv, p.dv, T(0), dP.data(), bc);
+            gemm(CblasTrans, CblasNoTrans, bc, p.dv, br, T(1), P.data(), bc, dO_i, p.dv, T(1),
+                 dv + (n * p.Tk + j0) * p.dv, p.dv);
+            gemm(CblasNoTrans, CblasTrans, br, bc, p.dv, T(1), dO_i, p.dv, p.v + (n * p.Tk + j0) * p.dv, p.dv, T(0),
+                 dP.data(), bc);
             for (int64_t r0 = 0; r0 < br; ++r0) {  // dS = P ⊙ (dP - D), kept in dP
               const T Di = D[i0 + r0];
               for (int64_t c = 0; c < bc; ++c) dP[r0 * bc + c] = P[r0 * bc + c] * (dP[r0 * bc + c] - Di);
             }
             // dQ[i] += scale · dS K[j],  dK[j] += scale · dSᵀ Q[i]
-            gemm(false, false, br, p.d, bc, p.scale, dP.data(), bc, p.k + (n * p.Tk + j0) * p.d, p.d, T(1),
-                 dq + (n * p.Tq + i0) * p.d, p.d);
-            gemm(true, false, bc, p.d, br, p.scale, dP.data(), bc, p.q + (n * p.Tq + i0) * p.d, p.d, T(1),
+            gemm(CblasNoTrans, CblasNoTrans, br, p.d, bc, p.scale, dP.data(), bc, p.k + (n * p.Tk + j0) * p.d, p.d,
+                 T(1), dq + (n * p.Tq + i0) * p.d, p.d);
+            gemm(CblasTrans, CblasNoTrans, bc, p.d, br, p.scale, dP.data(), bc, p.q + (n * p.Tq + i0) * p.d, p.d, T(1),
                  dk + (n * p.Tk + j0) * p.d, p.d);
           }
         }

@@ -5,6 +5,7 @@
 // temporaries; cross-entropy over a 50k vocabulary would materialise log_softmax, a one-hot and their product. Here each
 // row is read once into cache and finished there. These are raw kernels on Tensors (no gradients); the differentiable
 // wrappers live in autograd/ops_loss.h. float32 and float64. Inputs that are not contiguous are packed once first.
+// The kernels: fused_layer_norm.cpp (LayerNorm) and fused_loss.cpp (cross-entropy, NLL, binary cross-entropy).
 #pragma once
 
 #include "tensor/tensor.h"

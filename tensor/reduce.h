@@ -1,4 +1,6 @@
-// Reductions over one or several dims, softmax and friends.
+// Reductions over one or several dims, softmax and friends. The kernels: reduce.cpp (sum, mean, var, std, logsumexp,
+// norm, sum_to_size), reduce_extremes.cpp (amax/amin, max/min with positions, argmax/argmin), softmax.cpp, all on
+// the shared machinery of reduce_kernel.h.
 //
 // `dims` lists the dims to reduce (negative counts from the end); an empty list reduces over every dim. With keepdim
 // the reduced dims stay as size 1, so the result broadcasts back against the input.
