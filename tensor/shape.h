@@ -89,8 +89,12 @@ using Strides = Shape;
 
 // Row-major (C-order) strides of a shape, in elements. A size-0 dim counts as 1 (as in PyTorch), so {0, 2^62, 2^62}
 // holds no element but has strides past int64: the ops that make shapes check that first and name themselves
-// (tensor.cpp's checked_numel); this check is the backstop.
+// (checked_numel below); this check is the backstop.
 Strides contiguous_strides(const Shape& shape);  // in tensor.cpp
+
+// The product of the sizes, or an Error naming `op` when a size is negative or the product (or the span of the packed
+// strides) overflows int64. Used by every op that makes a new shape: creation, view, reshape, expand. In tensor.cpp.
+int64_t checked_numel(const Shape& shape, const char* op);
 
 // Turns a possibly negative dim into 0..ndim-1, or throws naming the op: "sum: dim 3 is out of range for a 2-d tensor".
 inline int wrap_dim(int64_t dim, int ndim, const char* op) {
