@@ -156,7 +156,7 @@ int translate_sentence(const Options& o, const run::Cli& cli) {
 }  // namespace glimpse::seq2seq_example
 
 int main(int argc, char** argv) {
-  RankSession mpi(argc, argv);  // data-parallel under mpirun (data_parallel.h); a world of one without
+  RankSession mpi(argc, argv);  // data-parallel under mpirun (data_parallel.h); a world of one without it
   run::Cli cli("seq2seq", "An LSTM encoder-decoder with attention: reverse digit sequences or translate English to "
                           "French, with alignment heatmaps, beam search and every attention score function.");
   Options o;
