@@ -216,9 +216,9 @@ TEST_CASE("gpt: 20 smoke steps on 2 ranks x batch b/2 match 1 rank x batch b" * 
   fs::remove_all(dir);
 }
 
-// Skipped for now: after this session's merges, the resumed run fails under this test (only here) with "data: the
-// Variable is undefined" after its last step; the same two commands run by hand from a shell resume correctly. Open
-// question for the next session (see the issue note); the data_parallel twin of this test above still runs.
+// Was skipped at 69183a7 after a failure seen only under the harness ("data: the Variable is undefined" in the resumed
+// run). It could not be reproduced from that commit (alone, under ctest, in the -j2 label run, in one process with
+// every case) nor since; it runs again, and on a failure INFO prints both runs' output.
 TEST_CASE("gpt: a checkpoint from 2 ranks resumes on 1 rank" * doctest::skip(skip_gpt_cases())) {
   const auto dir = glimpse::test::fresh_dir("gpt_resume");
   const auto args = " --batch-size 8 --eval-interval 10 --data " + glimpse::test::write_text(dir).string();
