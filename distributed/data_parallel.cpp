@@ -1,6 +1,8 @@
 // distributed/data_parallel.cpp: gradient buckets, parameter broadcast, batch shards.
 #include "distributed/data_parallel.h"
 
+#include <algorithm>
+#include <cstring>
 #include <map>
 #include <utility>
 
@@ -87,6 +89,36 @@ Shard shard(int64_t batch_size) {
         "multiple of the number of processes (mpirun -np)", batch_size, n);
   const int64_t length = batch_size / n;
   return {rank() * length, length};
+}
+
+Shard uneven_shard(int64_t rows) {
+  check(rows >= 0, "distributed::uneven_shard: a batch cannot have {} rows", rows);
+  const int64_t n = world_size(), r = rank();
+  const int64_t base = rows / n, extra = rows % n;
+  return {r * base + std::min(r, extra), base + (r < extra ? 1 : 0)};
+}
+
+double share_weight(int64_t local_count, int64_t global_count) {
+  check(global_count > 0 && local_count >= 0 && local_count <= global_count,
+        "distributed::share_weight: {} of {} items; the batch must count at least one item and this rank's share "
+        "at most all of them", local_count, global_count);
+  if (world_size() == 1) return 1.0;
+  return static_cast<double>(world_size()) * static_cast<double>(local_count) / static_cast<double>(global_count);
+}
+
+bool in_sync(const std::vector<Variable>& params) {
+  if (world_size() == 1) return true;
+  Tensor differ = zeros({1}, kInt64);
+  for (const Variable& p : params) {
+    const Tensor mine = p.data().contiguous();
+    const Tensor root = mine.clone();
+    broadcast(root, 0);
+    if (std::memcmp(mine.raw_data(), root.raw_data(), static_cast<size_t>(mine.numel()) * dtype_size(mine.dtype()))) {
+      differ.data<int64_t>()[0] += 1;
+    }
+  }
+  all_reduce(differ, ReduceOp::Sum);
+  return differ.data<int64_t>()[0] == 0;
 }
 
 double mean_over_ranks(double value) {

@@ -67,6 +67,19 @@ struct Shard {
 };
 Shard shard(int64_t batch_size);
 
+// The same for a batch that need not split evenly (the last, shorter batch of an epoch): the first rows % N ranks get
+// one row more, and a rank gets 0 rows when the batch has fewer rows than there are ranks. Only for a loss weighted
+// with share_weight below: a plain mean over unequal shares would weigh rows unequally.
+Shard uneven_shard(int64_t rows);
+
+// For a loss that is a mean over counted items (e.g. the target tokens that are not <pad>): this rank's mean loss,
+// multiplied by share_weight(its items, the whole batch's items), makes the mean over ranks (what average_gradients
+// computes) the mean over all the batch's items, N * local / global. A world of one gives 1.
+double share_weight(int64_t local_count, int64_t global_count);
+
+// True when every parameter holds the same bits on every rank (compared with rank 0's; every rank gets the answer).
+bool in_sync(const std::vector<Variable>& params);
+
 // The mean over ranks of a scalar (a loss to print): every rank gets the same number.
 double mean_over_ranks(double value);
 

@@ -23,6 +23,7 @@
 
 #include "data/batch.h"
 #include "data/tokenizer.h"
+#include "data_parallel.h"
 #include "models/seq2seq_checkpoint.h"
 #include "seq2seq_example.h"
 #include "tensor/parallel.h"
@@ -107,6 +108,7 @@ int train_main(Options o, const run::Cli& cli) {
   }
   result.add("ms_per_step", r.ms_per_step).add("steps", r.steps).add("train_seconds", r.train_seconds)
       .add("wall_seconds", wall).add("first_loss", r.first_loss).add("last_loss", r.last_loss);
+  if (!distributed::is_main()) return 0;  // rank 0 alone writes and reports
   write_figures_and_report(o, cli, corpus, *main_model, runs, result);
   fmt::print("wrote {}/report.html, test_hyp.txt, loss.svg, by_length.svg, alignment_*.svg; checkpoint {}\n",
              cli.out.string(), o.compare ? (cli.out / "checkpoint_<attention>.safetensors").string() : o.checkpoint);
@@ -154,6 +156,7 @@ int translate_sentence(const Options& o, const run::Cli& cli) {
 }  // namespace glimpse::seq2seq_example
 
 int main(int argc, char** argv) {
+  RankSession mpi(argc, argv);  // data-parallel under mpirun (data_parallel.h); a world of one without it
   run::Cli cli("seq2seq", "An LSTM encoder-decoder with attention: reverse digit sequences or translate English to "
                           "French, with alignment heatmaps, beam search and every attention score function.");
   Options o;
@@ -206,13 +209,14 @@ int main(int argc, char** argv) {
   }
   if (o.layers == 0) o.layers = 1;
   o = with_defaults(o);
-  return run::guarded(cli.name(), [&] {
+  if (!distributed::is_main()) o.profile = false;  // one table, from rank 0
+  return mpi.guarded(cli.name(), [&] {
     if (o.model == "transformer") {
       check(o.translate.empty() && !o.resume && !o.compare, "--model transformer: --translate, --resume and --compare "
             "are not available for the Transformer yet (--compare without --model adds its row to the LSTM table)");
       return transformer_main(o, cli);
     }
-    if (!o.translate.empty()) return translate_sentence(o, cli);
+    if (!o.translate.empty()) return distributed::is_main() ? translate_sentence(o, cli) : 0;
     return train_main(o, cli);
   });
 }

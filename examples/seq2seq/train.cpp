@@ -16,6 +16,7 @@
 #include "optim/clip_grad.h"
 #include "run/profile.h"
 #include "run/progress.h"
+#include "data_parallel.h"
 #include "seq2seq_example.h"
 
 namespace glimpse::seq2seq_example {
@@ -105,7 +106,10 @@ RunStats train_and_evaluate(const Options& o, const run::Cli& cli, const Corpus&
   const int64_t total_steps = reverse ? o.steps : o.epochs * steps_per_epoch;
   int64_t step = progress.count("step") ? std::stoll(progress.at("step")) : 0;
   Generator tf_gen(cli.seed + 17);
+  DataParallelTraining dp(model.parameters(), {.seed = cli.seed, .losses = cli.out / ("losses_" + st.attention + ".tsv"),
+                                               .label = st.attention, .first_step = step});  // data_parallel.h
   auto save = [&] {
+    if (!distributed::is_main()) return;
     models::save_seq2seq(checkpoint_path, {.model = &model, .optimizer = &opt, .src_vocab = &corpus.src_vocab,
                                            .tgt_vocab = &corpus.tgt_vocab, .progress = {{"step", std::to_string(step)}}});
   };
@@ -136,19 +140,22 @@ RunStats train_and_evaluate(const Options& o, const run::Cli& cli, const Corpus&
         }
       }
       Batch b = make_batch(pairs);
+      dp.take_share(b.src, b.tgt_in, b.tgt_out);  // this rank's rows (all of them on one process)
       // --profile watches the run's second step (the first fills the allocator's cache), or its only one.
       std::optional<TapeProfiler> profiler;
       if (o.profile && loss_count == std::min<int64_t>(1, total_steps - step - 1 + loss_count)) profiler.emplace();
-      Variable loss = model.loss(b.src.ids, b.src.lengths, b.tgt_in.ids, b.tgt_out.ids, o.teacher_forcing, &tf_gen);
+      Variable loss =
+          dp.weighted(model.loss(b.src.ids, b.src.lengths, b.tgt_in.ids, b.tgt_out.ids, o.teacher_forcing, &tf_gen));
       opt.zero_grad();
       loss.backward();
       if (profiler) {
         run::show_profile(profiler->stop(), cli.out,
                           fmt::format("one seq2seq training step ({} attention, step {})", o.attention, step));
       }
+      dp.average_gradients();
       optim::clip_grad_norm_(model.parameters(), o.clip);
       opt.step();
-      const double l = loss.item();
+      const double l = dp.batch_loss(loss);
       if (loss_count++ == 0) st.first_loss = l;
       st.last_loss = l;
       loss_sum += l;
@@ -170,6 +177,8 @@ RunStats train_and_evaluate(const Options& o, const run::Cli& cli, const Corpus&
     if (!reverse) save();  // every epoch: a stopped run resumes at its last epoch boundary
   }
   if (reverse) save();
+  dp.finish();
+  if (!distributed::is_main()) return st;  // rank 0 alone evaluates and reports
   st.steps = timed_steps;
   st.ms_per_step = timed_steps ? 1000.0 * st.train_seconds / static_cast<double>(timed_steps) : 0.0;
   model.eval();

@@ -16,6 +16,7 @@
 #include "optim/adam.h"
 #include "optim/clip_grad.h"
 #include "optim/lr_scheduler.h"
+#include "data_parallel.h"
 #include "run/progress.h"
 #include "seq2seq_example.h"
 #include "viz/heatmap.h"
@@ -121,6 +122,8 @@ RunStats train_transformer(const Options& o, const run::Cli& cli, const Corpus& 
   st.attention = "transformer";
   optim::Adam opt(model.parameters(), {.lr = o.lr, .beta1 = 0.9, .beta2 = 0.98, .eps = 1e-9});
   optim::NoamLR sched(opt, {.d_model = o.d_model, .warmup = o.warmup});
+  DataParallelTraining dp(model.parameters(), {.seed = cli.seed, .losses = cli.out / "losses_transformer.tsv",
+                                               .label = "transformer"});  // under mpirun (data_parallel.h)
   const bool reverse = o.task == "reverse";
   const int64_t per_epoch = reverse ? std::min<int64_t>(o.steps, 100)
                                     : (static_cast<int64_t>(corpus.train.size()) + o.batch_size - 1) / o.batch_size;
@@ -149,13 +152,15 @@ RunStats train_transformer(const Options& o, const run::Cli& cli, const Corpus& 
         }
       }
       Batch b = make_batch(pairs);
-      Variable loss = model.loss(b.src.ids, b.src.lengths, b.tgt_in.ids, b.tgt_out.ids, o.label_smoothing);
+      dp.take_share(b.src, b.tgt_in, b.tgt_out);  // this rank's rows (all of them on one process)
+      Variable loss = dp.weighted(model.loss(b.src.ids, b.src.lengths, b.tgt_in.ids, b.tgt_out.ids, o.label_smoothing));
       opt.zero_grad();
       loss.backward();
+      dp.average_gradients();
       optim::clip_grad_norm_(model.parameters(), o.clip);
       opt.step();
       sched.step();
-      const double l = loss.item();
+      const double l = dp.batch_loss(loss);
       if (step == 0) st.first_loss = l;
       st.last_loss = l;
       epoch_sum += l;
@@ -174,6 +179,8 @@ RunStats train_transformer(const Options& o, const run::Cli& cli, const Corpus& 
                step, st.train_loss.back(), st.test_loss.back());
     std::fflush(stdout);
   }
+  dp.finish();
+  if (!distributed::is_main()) return st;  // rank 0 alone evaluates and reports
   st.steps = step;
   st.ms_per_step = step ? 1000.0 * st.train_seconds / static_cast<double>(step) : 0.0;
   model.eval();
@@ -245,6 +252,7 @@ int transformer_main(const Options& o, const run::Cli& cli) {
              o.dropout, o.pre_norm ? "pre-norm" : "post-norm", o.label_smoothing, o.warmup, o.lr, o.batch_size,
              model.num_parameters());
   RunStats r = train_transformer(o, cli, corpus, model);
+  if (!distributed::is_main()) return 0;
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   run::Result result;
   result.add("task", o.task).add("model", "transformer").add("val_loss", r.val_loss);

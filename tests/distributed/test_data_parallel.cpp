@@ -74,6 +74,47 @@ TEST_CASE("shard splits a batch evenly over the ranks") {
   if (n > 1) CHECK_THROWS_WITH_AS(dist::shard(n + 1), doctest::Contains("multiple of the number of processes"), Error);
 }
 
+TEST_CASE("uneven_shard tiles any batch, and share_weight makes token-weighted means add up") {
+  const int n = dist::world_size();
+  for (int64_t rows : {int64_t{0}, int64_t{1}, int64_t{n}, int64_t{2 * n + 1}, int64_t{7}}) {
+    INFO("rows ", rows);
+    const dist::Shard s = dist::uneven_shard(rows);
+    CHECK(s.length >= rows / n);
+    CHECK(s.length <= rows / n + 1);
+    // The shards tile the batch in rank order: the starts are the sums of the lengths before.
+    Tensor lengths = zeros({n}, kInt64);
+    lengths.data<int64_t>()[dist::rank()] = s.length;
+    dist::all_reduce(lengths);
+    int64_t start = 0, total = 0;
+    for (int r = 0; r < n; ++r) {
+      if (r < dist::rank()) start += lengths.data<int64_t>()[r];
+      total += lengths.data<int64_t>()[r];
+    }
+    CHECK(s.start == start);
+    CHECK(total == rows);
+  }
+  // A mean over items: each rank's mean times its weight, averaged over ranks, is the mean over all items. Rank r
+  // holds r + 1 items of value r + 1.
+  const int64_t mine = dist::rank() + 1, all = int64_t{n} * (n + 1) / 2;
+  const double local_mean = static_cast<double>(dist::rank() + 1);
+  double want = 0;
+  for (int r = 0; r < n; ++r) want += static_cast<double>((r + 1) * (r + 1));
+  want /= static_cast<double>(all);
+  CHECK(dist::mean_over_ranks(local_mean * dist::share_weight(mine, all)) == doctest::Approx(want).epsilon(1e-12));
+  if (n == 1) CHECK(dist::share_weight(3, 7) == 1.0);  // a world of one needs no weights
+  CHECK_THROWS_WITH_AS(dist::share_weight(1, 0), doctest::Contains("at least one item"), Error);
+  CHECK_THROWS_WITH_AS(dist::uneven_shard(-1), doctest::Contains("cannot have -1 rows"), Error);
+}
+
+TEST_CASE("in_sync tells whether every rank holds rank 0's parameter bits") {
+  Variable p(full({5}, 1.5), true);
+  CHECK(dist::in_sync({p}));
+  if (dist::world_size() > 1) {
+    if (dist::rank() == 1) p.data().data<float>()[3] = std::nextafter(1.5f, 2.0f);  // one bit on one rank
+    CHECK_FALSE(dist::in_sync({p}));
+  }
+}
+
 TEST_CASE("N ranks with batch b/N average to the gradient of one process with batch b") {
   for (DType dtype : {kFloat64, kFloat32}) {
     INFO(dtype_name(dtype));

@@ -1,5 +1,6 @@
-// examples/data_parallel and examples/gpt under `mpirun -np 2` against one process: the same losses and parameters
-// after 20 smoke steps, a checkpoint written by 2 ranks resumes on 1, and a failing run stops every rank. These cases
+// examples/data_parallel, gpt and seq2seq (both models) under `mpirun -np 2` against one process: the same losses and
+// parameters after 20 smoke steps, a checkpoint written by 2 ranks resumes on 1, and a failing run stops every rank.
+// These cases
 // start mpirun themselves, so they are skipped when the suite itself runs under mpirun, in builds without a launcher
 // (no MPI, or sanitizer builds) and without the examples.
 #include <doctest/doctest.h>
@@ -97,6 +98,45 @@ bool skip_gpt_cases() {
          std::string(GLIMPSE_GPT_EXAMPLE).empty();
 }
 
+bool skip_seq2seq_cases() {
+  return glimpse::distributed::launched_by_launcher() || std::string(GLIMPSE_MPIEXEC).empty() ||
+         std::string(GLIMPSE_SEQ2SEQ_EXAMPLE).empty();
+}
+
+// A small eng-fra style corpus of 67 lines whose sentences have 1 to 6 words, so that the rows of a batch hold
+// different numbers of target tokens (the seq2seq loss is a mean over tokens, not rows). Every tenth line is TEST, so
+// TRAIN has 61 pairs: with batch 6 an epoch ends on a batch of 1 row, which leaves rank 1 of 2 without rows.
+fs::path write_pairs(const fs::path& dir) {
+  const char* en[] = {"we", "see", "the", "big", "red", "cat"};
+  const char* fr[] = {"nous", "voyons", "le", "grand", "chat", "rouge"};
+  const auto path = dir / "pairs.tsv";
+  std::ofstream f(path);
+  for (int i = 0; i < 67; ++i) {
+    const int n = 1 + (i * 7) % 6, first = i % (7 - n);
+    for (int k = 0; k < n; ++k) f << (k ? " " : "") << en[first + k];
+    f << '\t';
+    for (int k = 0; k < n; ++k) f << (k ? " " : "") << fr[(first + k + i / 6) % 6];
+    f << '\n';
+  }
+  return path;
+}
+
+// seq2seq on 1 process (np 0) or under mpirun; --beam 1 keeps the evaluation short.
+glimpse::test::CommandResult run_seq2seq(int np, const std::string& args) {
+  return run_on(GLIMPSE_SEQ2SEQ_EXAMPLE, np, "--beam 1 " + args);
+}
+
+// The seq2seq losses files from 2 ranks (batch b/2 each) and from 1 rank (batch b) match; rank 0 alone reported.
+void check_seq2seq_two_ranks(const glimpse::test::CommandResult& two, const fs::path& two_losses,
+                             const fs::path& one_losses, size_t steps) {
+  INFO(two.out);
+  REQUIRE(two.exit_code == 0);
+  CHECK(two.out.find("data-parallel: 2 ranks, parameters bit-identical on every rank after step " +
+                     std::to_string(steps)) != std::string::npos);
+  CHECK(two.out.find("result:") == two.out.rfind("result:"));
+  check_losses_match(two_losses, one_losses, steps);
+}
+
 }  // namespace
 
 TEST_SUITE("distributed example") {
@@ -176,10 +216,10 @@ TEST_CASE("gpt: 20 smoke steps on 2 ranks x batch b/2 match 1 rank x batch b" * 
   fs::remove_all(dir);
 }
 
-// Skipped for now: after this session's merges, the resumed run fails under this test (only here) with "data: the
-// Variable is undefined" after its last step; the same two commands run by hand from a shell resume correctly. Open
-// question for the next session (see the issue note); the data_parallel twin of this test above still runs.
-TEST_CASE("gpt: a checkpoint from 2 ranks resumes on 1 rank" * doctest::skip(true)) {
+// Was skipped at 69183a7 after a failure seen only under the harness ("data: the Variable is undefined" in the resumed
+// run). It could not be reproduced from that commit (alone, under ctest, in the -j2 label run, in one process with
+// every case) nor since; it runs again, and on a failure INFO prints both runs' output.
+TEST_CASE("gpt: a checkpoint from 2 ranks resumes on 1 rank" * doctest::skip(skip_gpt_cases())) {
   const auto dir = glimpse::test::fresh_dir("gpt_resume");
   const auto args = " --batch-size 8 --eval-interval 10 --data " + glimpse::test::write_text(dir).string();
   auto first = run_on(GLIMPSE_GPT_EXAMPLE, 2, "--max-iters 10 --out " + (dir / "resumed").string() + args);
@@ -193,6 +233,68 @@ TEST_CASE("gpt: a checkpoint from 2 ranks resumes on 1 rank" * doctest::skip(tru
   check_relative(gpt_losses(dir / "resumed" / "ckpt.safetensors"), gpt_losses(dir / "straight" / "ckpt.safetensors"),
                  20);
   check_parameters_match(dir / "resumed" / "ckpt.safetensors", dir / "straight" / "ckpt.safetensors", "model.");
+  fs::remove_all(dir);
+}
+
+TEST_CASE("seq2seq: 20 smoke steps on 2 ranks x batch b/2 match 1 rank x batch b (LSTM)" *
+          doctest::skip(skip_seq2seq_cases())) {
+  // Teacher forcing 0.5: the coin is drawn once per target position, so it matches only because every rank pads its
+  // rows to the whole batch's length.
+  const auto dir = glimpse::test::fresh_dir("s2s_np2");
+  const std::string args = " --task reverse --steps 20 --batch-size 16 --teacher-forcing 0.5";
+  auto one = run_seq2seq(0, "--out " + (dir / "one").string() + args);
+  INFO(one.out);
+  REQUIRE(one.exit_code == 0);
+  auto two = run_seq2seq(2, "--out " + (dir / "two").string() + args);
+  check_seq2seq_two_ranks(two, dir / "two" / "losses_additive.tsv", dir / "one" / "losses_additive.tsv", 20);
+  // The checkpoints: the model and Adam's moments.
+  check_parameters_match(dir / "two" / "checkpoint.safetensors", dir / "one" / "checkpoint.safetensors");
+  glimpse::svg_test::check_svg_file(dir / "two" / "loss.svg");
+  fs::remove_all(dir);
+}
+
+TEST_CASE("seq2seq: 20 smoke steps on 2 ranks x batch b/2 match 1 rank x batch b (Transformer)" *
+          doctest::skip(skip_seq2seq_cases())) {
+  // The Transformer example writes no checkpoint: its parameters are followed through the losses, each a function
+  // of the parameters the steps before made.
+  const auto dir = glimpse::test::fresh_dir("s2s_tf_np2");
+  const std::string args = " --model transformer --task reverse --steps 20 --batch-size 16";
+  auto one = run_seq2seq(0, "--out " + (dir / "one").string() + args);
+  INFO(one.out);
+  REQUIRE(one.exit_code == 0);
+  auto two = run_seq2seq(2, "--out " + (dir / "two").string() + args);
+  check_seq2seq_two_ranks(two, dir / "two" / "losses_transformer.tsv", dir / "one" / "losses_transformer.tsv", 20);
+  CHECK(fs::exists(dir / "two" / "test_hyp.txt"));
+  fs::remove_all(dir);
+}
+
+TEST_CASE("seq2seq: uneven shards and a rank without rows, and a checkpoint from 2 ranks resumes on 1 rank" *
+          doctest::skip(skip_seq2seq_cases())) {
+  const auto dir = glimpse::test::fresh_dir("s2s_resume");
+  const std::string args = " --task translate --batch-size 6 --data " + write_pairs(dir).string();
+  // Epoch 1 on 2 ranks (batches of 6 rows split 3 + 3, the last of 1 row 1 + 0), epoch 2 on 1 rank from its checkpoint.
+  auto first = run_seq2seq(2, "--epochs 1 --out " + (dir / "resumed").string() + args);
+  INFO(first.out);
+  REQUIRE(first.exit_code == 0);
+  const fs::path first_losses = dir / "first_losses.tsv";
+  fs::copy_file(dir / "resumed" / "losses_additive.tsv", first_losses);
+  auto second = run_seq2seq(0, "--epochs 2 --resume --out " + (dir / "resumed").string() + args);
+  INFO(second.out);
+  REQUIRE(second.exit_code == 0);
+  auto straight = run_seq2seq(0, "--epochs 2 --out " + (dir / "straight").string() + args);
+  INFO(straight.out);
+  REQUIRE(straight.exit_code == 0);
+  const auto full = losses(dir / "straight" / "losses_additive.tsv");
+  const auto head = losses(first_losses), tail = losses(dir / "resumed" / "losses_additive.tsv");
+  REQUIRE(full.size() == 22);  // 11 steps an epoch
+  REQUIRE(head.size() == 11);
+  REQUIRE(tail.size() == 11);
+  for (size_t i = 0; i < 22; ++i) {
+    const double got = i < 11 ? head[i] : tail[i - 11];
+    INFO("step ", i + 1, ": ", got, " vs ", full[i]);
+    CHECK(std::abs(got - full[i]) <= 1e-5 * std::abs(full[i]));
+  }
+  check_parameters_match(dir / "resumed" / "checkpoint.safetensors", dir / "straight" / "checkpoint.safetensors");
   fs::remove_all(dir);
 }
 
