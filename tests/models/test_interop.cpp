@@ -48,6 +48,20 @@ double max_abs_diff(const Tensor& a, const Tensor& b) {
   return worst;
 }
 
+// The model saved by glimpse is the PyTorch state_dict it was loaded from: the same keys in the same order, the same
+// values. The file stays in the build folder, for tests/models/reference/check_glimpse_checkpoint.py (PyTorch's
+// load_state_dict(strict=True) on it, run by hand).
+void check_saved_like(const nn::Module& model, const NamedTensors& state, const std::string& file) {
+  const std::string path = std::string(GLIMPSE_BINARY_DIR) + "/interop_" + file + ".safetensors";
+  model.save(path);
+  const NamedTensors saved = load_safetensors(path);
+  REQUIRE(names_of(saved) == names_of(state));
+  for (size_t i = 0; i < saved.size(); ++i) {
+    INFO(saved.tensors[i].first);
+    CHECK(equal(saved.tensors[i].second, state.tensors[i].second));
+  }
+}
+
 // Every parameter's gradient against the reference's "grad.<name>": one check per parameter, so a failure names it.
 void check_gradients(const nn::Module& model, const NamedTensors& ref) {
   double worst = 0.0;
@@ -68,6 +82,7 @@ void check_gpt_reference(const std::string& file, bool bias) {
   // The same keys in the same order as nanoGPT's state_dict(), the tied weight under both of its names.
   CHECK(names_of(gpt.state_dict()) == names_of(state));
   gpt.load_state_dict(state);  // strict
+  check_saved_like(gpt, state, file);
   const Variable logits = gpt.forward(ref.at("idx"));
   const Variable loss = models::GPT::loss(logits, ref.at("targets"));
   loss.backward();
@@ -90,6 +105,7 @@ void check_transformer_reference(const std::string& file, const models::Transfor
   models::Transformer model(options);
   CHECK(names_of(model.state_dict()) == names_of(state));
   model.load_state_dict(state);
+  check_saved_like(model, state, file);
   const auto enc = model.encode(ref.at("src"), lengths_of(ref.at("src_lengths")));
   const Variable logits = model.decode(enc, ref.at("tgt_in"));
   const Variable loss = model.loss(ref.at("src"), lengths_of(ref.at("src_lengths")), ref.at("tgt_in"),
@@ -119,6 +135,7 @@ TEST_SUITE("interop") {
     models::Seq2Seq model({.src_vocab = 9, .tgt_vocab = 10, .emb = 6, .hidden = 8, .attention = "additive"});
     CHECK(names_of(model.state_dict()) == names_of(state));
     model.load_state_dict(state);
+    check_saved_like(model, state, "seq2seq");
     const Variable loss = model.loss(ref.at("src"), lengths_of(ref.at("src_lengths")), ref.at("tgt_in"),
                                      ref.at("tgt_out"));
     loss.backward();
