@@ -40,6 +40,19 @@ class Seq2Seq(nn.Module):
         self.attention = AdditiveAttention(hidden)
         self.out = nn.Linear(2 * hidden, tgt_vocab)
 
+    # The attention's layers by their short names, for the scripts that read them so (seq2seq_translate_torch.py).
+    @property
+    def W1(self):
+        return self.attention.W1
+
+    @property
+    def W2(self):
+        return self.attention.W2
+
+    @property
+    def v(self):
+        return self.attention.v
+
     def loss(self, src, src_len, tgt_in, tgt_out):
         B, S = src.shape
         packed = nn.utils.rnn.pack_padded_sequence(self.src_embedding(src), src_len, batch_first=True,
