@@ -16,17 +16,42 @@ import torch.nn.functional as F
 PAD, BOS, EOS = 0, 1, 2
 
 
+class AdditiveAttention(nn.Module):
+    """vᵀ tanh(W1 k + W2 q + b): glimpse's nn::AdditiveAttention with query_bias, under its parameter names."""
+
+    def __init__(self, hidden):
+        super().__init__()
+        self.W1 = nn.Linear(hidden, hidden, bias=False)  # keys
+        self.W2 = nn.Linear(hidden, hidden)              # query, with bias
+        self.v = nn.Linear(hidden, 1, bias=False)
+
+
 class Seq2Seq(nn.Module):
+    """models::Seq2Seq with attention "additive", 1 layer, unidirectional: the same modules under the same names, so
+    its state_dict() and a glimpse checkpoint's weights have the same keys, shapes and layouts (LSTM gates i, f, g, o
+    in both)."""
+
     def __init__(self, src_vocab, tgt_vocab, emb, hidden):
         super().__init__()
         self.src_embedding = nn.Embedding(src_vocab, emb, padding_idx=PAD)
         self.tgt_embedding = nn.Embedding(tgt_vocab, emb, padding_idx=PAD)
         self.encoder = nn.LSTM(emb, hidden, batch_first=True)
         self.cell = nn.LSTMCell(emb + hidden, hidden)
-        self.W1 = nn.Linear(hidden, hidden, bias=False)  # keys
-        self.W2 = nn.Linear(hidden, hidden)              # query, with bias
-        self.v = nn.Linear(hidden, 1, bias=False)
+        self.attention = AdditiveAttention(hidden)
         self.out = nn.Linear(2 * hidden, tgt_vocab)
+
+    # The attention's layers by their short names, for the scripts that read them so (seq2seq_translate_torch.py).
+    @property
+    def W1(self):
+        return self.attention.W1
+
+    @property
+    def W2(self):
+        return self.attention.W2
+
+    @property
+    def v(self):
+        return self.attention.v
 
     def loss(self, src, src_len, tgt_in, tgt_out):
         B, S = src.shape
@@ -35,14 +60,15 @@ class Seq2Seq(nn.Module):
         states, (h, c) = self.encoder(packed)
         states, _ = nn.utils.rnn.pad_packed_sequence(states, batch_first=True, total_length=S)
         h, c = h[0], c[0]
-        keys = self.W1(states)  # once per batch
+        att = self.attention
+        keys = att.W1(states)  # once per batch
         pad = (torch.arange(S)[None, :] >= src_len[:, None])
         ctx = torch.zeros(B, states.size(2))
         emb = self.tgt_embedding(tgt_in)
         feats = []
         for t in range(tgt_in.size(1)):
             h, c = self.cell(torch.cat([emb[:, t], ctx], 1), (h, c))
-            scores = self.v(torch.tanh(self.W2(h)[:, None, :] + keys)).squeeze(2).masked_fill(pad, float("-inf"))
+            scores = att.v(torch.tanh(att.W2(h)[:, None, :] + keys)).squeeze(2).masked_fill(pad, float("-inf"))
             w = torch.softmax(scores, 1)
             ctx = torch.bmm(w[:, None, :], states).squeeze(1)
             feats.append(torch.cat([h, ctx], 1))

@@ -7,9 +7,12 @@
 //   Variable loss = models::GPT::loss(logits, targets);           // targets: [B, T] int64
 //   auto ids = gpt.generate(prompt, {.max_new_tokens = 200, .temperature = 0.8, .top_k = 5});
 //
-// The state_dict names are nanoGPT's (transformer.wte.weight, transformer.h.0.attn.c_attn.weight, ...), so a
-// checkpoint reads like one of its own. Like nanoGPT, lm_head.weight IS transformer.wte.weight (weight tying): one
-// Variable, listed once, under "transformer.wte.weight".
+// The state_dict is nanoGPT's, key for key (transformer.wte.weight, transformer.h.0.attn.c_attn.weight, ...,
+// lm_head.weight), with the same shapes and layouts (c_attn's rows are q, k, v; Linear weights are [out, in]), so a
+// checkpoint saved here loads into nanoGPT's model.py with load_state_dict(strict=True) and the reverse. Like
+// nanoGPT, lm_head.weight IS transformer.wte.weight (weight tying): one Variable, in state_dict() under both names
+// (as PyTorch lists it), in parameters() once. nanogpt_state_dict and config_from_state_dict (gpt_pytorch.cpp) read
+// a state_dict saved by nanoGPT's train.py.
 #pragma once
 
 #include <cstdint>
@@ -133,5 +136,16 @@ class GPT : public nn::Module {
   // idx: [B, T] -> the final LayerNorm's output [B, T, C] (positions start at the cache's length when given)
   Variable hidden(const Tensor& idx, std::vector<Tensor>* attention, KVCache* cache) const;
 };
+
+// ---- PyTorch checkpoints (gpt_pytorch.cpp)
+
+// A state_dict as nanoGPT's train.py keeps it, ready for GPT::load_state_dict: drops the "_orig_mod." prefix that
+// torch.compile adds to every key, and the causal masks nanoGPT registers as buffers "transformer.h.<i>.attn.bias"
+// when its torch has no flash attention (< 2.0); glimpse builds its mask on the fly.
+NamedTensors nanogpt_state_dict(const NamedTensors& state);
+// The GPTConfig of a nanoGPT state_dict, from its shapes: vocab_size and n_embd from transformer.wte.weight,
+// block_size from transformer.wpe.weight, n_layer from the blocks present, bias from transformer.ln_f.bias. The
+// number of heads leaves no trace in the weights: it comes from `n_head`. An Error names what is missing.
+GPTConfig config_from_state_dict(const NamedTensors& state, int64_t n_head);
 
 }  // namespace glimpse::models

@@ -19,7 +19,8 @@
 //
 // Weight tying (one parameter used by two layers, as a GPT's token embedding and output head): tie_parameter makes a
 // registered parameter the very Variable of another module. A shared parameter is listed once, under the first name
-// met (PyTorch's rule), in named_parameters(), parameters(), state_dict() and the optimizers built from them.
+// met (PyTorch's rule), in named_parameters(), parameters() and the optimizers built from them; state_dict() lists it
+// under every name, as PyTorch's does, so checkpoints carry the same keys on both sides.
 #pragma once
 
 #include <memory>
@@ -69,7 +70,8 @@ class Module {
   Variable tie_parameter(const std::string& name, const Variable& shared);
 
   // ---- checkpoints (nn/state_dict.cpp)
-  // Every parameter and buffer by dotted name (the tensors are shared, not copied); a tied parameter appears once.
+  // Every parameter and buffer by dotted name (the tensors are shared, not copied); a tied parameter appears under
+  // each of its names (PyTorch's state_dict()), the entries sharing one storage.
   NamedTensors state_dict() const;
   // All or nothing: with strict, missing and unexpected names are errors; a shape or dtype mismatch always is. All
   // problems are listed in one Error and the module is left unchanged. A tied parameter is found under any of its

@@ -25,16 +25,15 @@ std::string quoted_list(const std::vector<std::string>& names) {
 }  // namespace
 
 // PyTorch's order: each module's own parameters, then its buffers, then its children's (depth first), which is what
-// walking named_modules() (pre-order, children in registration order) gives. A tied parameter is written once,
-// under its first name: safetensors files cannot hold two names for one storage, and loading accepts any of them.
+// walking named_modules() (pre-order, children in registration order) gives. A tied parameter is listed under each of
+// its names, as PyTorch's state_dict() lists it (nanoGPT's holds both transformer.wte.weight and lm_head.weight), so
+// a checkpoint saved here passes PyTorch's load_state_dict(strict=True). The entries share one storage; a file holds
+// the values once per name (safetensors has no aliases), and loading accepts any one of the names, or several.
 NamedTensors Module::state_dict() const {
   NamedTensors out;
-  std::unordered_set<const VariableImpl*> seen;
   for (const auto& [prefix, m] : named_modules()) {
     const std::string dot = prefix.empty() ? "" : prefix + ".";
-    for (const auto& [name, p] : m->params_) {
-      if (seen.insert(p.impl().get()).second) out.add(dot + name, p.data());
-    }
+    for (const auto& [name, p] : m->params_) out.add(dot + name, p.data());
     for (const auto& [name, b] : m->buffers_) out.add(dot + name, b);
   }
   return out;
@@ -60,9 +59,24 @@ void Module::load_state_dict(const NamedTensors& state, bool strict) {
   // Check everything before touching anything.
   std::vector<std::pair<Tensor, const Tensor*>> copies;  // (destination in the model, source in the checkpoint)
   std::unordered_set<std::string_view> own_names;
+  auto fits = [&](const std::string& name, const Tensor& src, const Tensor& dst) {
+    if (!src.defined()) {
+      mismatched.push_back(fmt::format("\"{}\" is undefined in the checkpoint", name));
+    } else if (src.shape() != dst.shape() || src.dtype() != dst.dtype()) {
+      mismatched.push_back(fmt::format("\"{}\" is {} {} in the checkpoint but {} {} in the model", name, src.shape(),
+                                       dtype_name(src.dtype()), dst.shape(), dtype_name(dst.dtype())));
+    } else {
+      return true;
+    }
+    return false;
+  };
   for (const auto& [name, dst] : own.tensors) {
     own_names.insert(name);
     auto it = given.find(name);
+    if (alias_names.contains(name)) {  // a second name of a tied parameter: checked if given, loaded by the first
+      if (it != given.end()) fits(name, *it->second, dst);
+      continue;
+    }
     if (it == given.end() && aliases_of.contains(name)) {
       for (const auto& alias : aliases_of[name]) {
         if ((it = given.find(alias)) != given.end()) break;
@@ -70,16 +84,8 @@ void Module::load_state_dict(const NamedTensors& state, bool strict) {
     }
     if (it == given.end()) {
       missing.push_back(name);
-      continue;
-    }
-    const Tensor& src = *it->second;
-    if (!src.defined()) {
-      mismatched.push_back(fmt::format("\"{}\" is undefined in the checkpoint", name));
-    } else if (src.shape() != dst.shape() || src.dtype() != dst.dtype()) {
-      mismatched.push_back(fmt::format("\"{}\" is {} {} in the checkpoint but {} {} in the model", name, src.shape(),
-                                       dtype_name(src.dtype()), dst.shape(), dtype_name(dst.dtype())));
-    } else {
-      copies.emplace_back(dst, &src);
+    } else if (fits(name, *it->second, dst)) {
+      copies.emplace_back(dst, it->second);
     }
   }
   for (const auto& [name, _] : state.tensors) {

@@ -80,6 +80,39 @@ NamedTensors Checkpoint::section(const std::string& prefix) const {
   return out;
 }
 
+void save_model_file(const std::string& path, const models::GPT& model) {
+  NamedTensors weights = model.state_dict();
+  const models::GPTConfig& c = model.config;
+  weights.metadata = {{"n_layer", std::to_string(c.n_layer)},       {"n_head", std::to_string(c.n_head)},
+                      {"n_embd", std::to_string(c.n_embd)},         {"block_size", std::to_string(c.block_size)},
+                      {"bias", c.bias ? "True" : "False"},          {"vocab_size", std::to_string(c.vocab_size)},
+                      {"dropout", fmt::format("{}", c.dropout)},    {"program", "glimpse examples/gpt"}};
+  save_safetensors(weights, path);
+}
+
+InitFrom read_init_from(const std::string& path, int64_t n_head, int64_t vocab_size) {
+  check(std::filesystem::exists(path), "--init-from: no file {}; export one from PyTorch (README: Interop with "
+        "PyTorch)", path);
+  InitFrom out{models::nanogpt_state_dict(load_safetensors(path)), {}};
+  auto it = out.state.metadata.find("n_head");
+  if (it != out.state.metadata.end()) {
+    try {
+      n_head = std::stoll(it->second);
+    } catch (const std::exception&) {
+      throw Error(fmt::format("--init-from: {}: its metadata n_head = \"{}\" is not a number", path, it->second));
+    }
+  }
+  const models::GPTConfig c = models::config_from_state_dict(out.state, n_head);
+  check(c.vocab_size == vocab_size, "--init-from: {} has a vocabulary of {} tokens (transformer.wte.weight is [{}, {}]) "
+        "but --data gives {} characters; a character-level model reads the sorted characters of its training text "
+        "(nanoGPT's shakespeare_char: data/shakespeare_char/input.txt): pass that text as --data", path,
+        c.vocab_size, c.vocab_size, c.n_embd, vocab_size);
+  out.settings = {{"config.--n-layer", std::to_string(c.n_layer)}, {"config.--n-head", std::to_string(c.n_head)},
+                  {"config.--n-embd", std::to_string(c.n_embd)},   {"config.--block-size", std::to_string(c.block_size)},
+                  {"config.--bias", c.bias ? "true" : "false"}};
+  return out;
+}
+
 History Checkpoint::history() const {
   return {values(all, "history.step_loss"), values(all, "history.eval_iter"), values(all, "history.eval_train"),
           values(all, "history.eval_val")};

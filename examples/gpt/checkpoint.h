@@ -43,4 +43,19 @@ struct Checkpoint {
 // A clear Error when there is no file, or it is not a checkpoint of this program.
 Checkpoint read_checkpoint(const std::string& path);
 
+// The weights alone, as nanoGPT's state_dict (no "model." prefix; lm_head.weight and transformer.wte.weight both),
+// with nanoGPT's model_args as metadata (n_layer, n_head, n_embd, block_size, bias, vocab_size, dropout): the file
+// PyTorch loads with model.load_state_dict(safetensors.torch.load_file(path)), and --init-from reads.
+void save_model_file(const std::string& path, const glimpse::models::GPT& model);
+
+// --init-from: a state_dict written by PyTorch (or save_model_file), ready for GPT::load_state_dict, and the model
+// settings it implies as "config.<flag>" (the form adopt_checkpoint_settings takes). The number of heads is the
+// file's "n_head" metadata when it has one, else `n_head` (the --n-head flag). Its vocabulary must have the size of
+// the one built from --data (`vocab_size` characters), else an Error says so.
+struct InitFrom {
+  glimpse::NamedTensors state;
+  std::map<std::string, std::string> settings;
+};
+InitFrom read_init_from(const std::string& path, int64_t n_head, int64_t vocab_size);
+
 }  // namespace gpt_example

@@ -5,9 +5,11 @@
 //   ./build/examples/gpt --max-iters 1000                  # stop early; ...
 //   ./build/examples/gpt --max-iters 2000 --resume         # ... and continue, bit for bit as if never stopped
 //   ./build/examples/gpt --sample --prompt "ROMEO:" --max-new-tokens 300 --temperature 0.8 --top-k 200
+//   ./build/examples/gpt --init-from nanogpt.safetensors [--sample]   # start from weights PyTorch wrote (README)
 //
 // Flags are nanoGPT's settings (--n-layer or --n_layer, --learning-rate or --lr, ...); --help lists them with their
-// defaults. Everything goes to --out (default runs/gpt): ckpt.safetensors, loss.svg, attention/layer<l>_head<h>.svg,
+// defaults. Everything goes to --out (default runs/gpt): ckpt.safetensors, model.safetensors (the weights alone, as
+// nanoGPT's state_dict, for PyTorch), loss.svg, attention/layer<l>_head<h>.svg,
 // report.html; --sample writes under <out>/sample/. The last stdout line is
 // `result: val_loss=... ms_per_iter=... tokens_per_s=...` (training) or the sampling speeds (--sample).
 //
@@ -40,7 +42,12 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "gpt: error: --resume trains on and --sample only samples; pass one of them\n");
     return glimpse::run::kExitUsage;
   }
-  if (!s.sample && s.data.empty()) {
+  if (s.resume && !s.init_from.empty()) {
+    fmt::print(stderr, "gpt: error: --resume continues <out>/ckpt.safetensors and --init-from starts from another "
+               "file; pass one of them\n");
+    return glimpse::run::kExitUsage;
+  }
+  if ((!s.sample || !s.init_from.empty()) && s.data.empty()) {
     fmt::print(stderr, "gpt: error: no --data given and no shared/data/tinyshakespeare.txt found above the program "
                "or the current folder; pass --data FILE\n");
     return glimpse::run::kExitUsage;

@@ -4,6 +4,7 @@
 
 #include <chrono>
 
+#include "data/text_blocks.h"
 #include "figures.h"
 #include "run/result.h"
 #include "train.h"
@@ -14,12 +15,24 @@ namespace gpt_example {
 using namespace glimpse;
 
 int sample(run::Cli& cli, Settings& s) {
-  const std::string ckpt_path = (cli.out / "ckpt.safetensors").string();
-  const Checkpoint ckpt = read_checkpoint(ckpt_path);
-  adopt_checkpoint_settings(cli, s, ckpt.metadata(), ckpt_path, /*model_only=*/true);
-  const data::CharVocab vocab = ckpt.vocab();
+  // The weights and the vocabulary: <out>/ckpt.safetensors, or --init-from with the characters of --data.
+  NamedTensors weights;
+  std::string chars;
+  if (s.init_from.empty()) {
+    const std::string ckpt_path = (cli.out / "ckpt.safetensors").string();
+    const Checkpoint ckpt = read_checkpoint(ckpt_path);
+    adopt_checkpoint_settings(cli, s, ckpt.metadata(), ckpt_path, /*model_only=*/true);
+    chars = ckpt.vocab().chars();
+    weights = ckpt.section("model");
+  } else {
+    chars = data::CharVocab::from_text(data::read_text_file(s.data)).chars();
+    InitFrom init = read_init_from(s.init_from, s.n_head, static_cast<int64_t>(chars.size()));
+    adopt_checkpoint_settings(cli, s, init.settings, s.init_from, /*model_only=*/true);
+    weights = std::move(init.state);
+  }
+  const data::CharVocab vocab(chars);
   models::GPT model(s.model(vocab.size()));
-  model.load_state_dict(ckpt.section("model"));
+  model.load_state_dict(weights);
   model.eval();
   const std::vector<int64_t> prompt = encode_flag(vocab, s.prompt, "--prompt");
   check(!prompt.empty(), "--prompt: the prompt is empty; give at least one character (nanoGPT starts from \"\\n\")");

@@ -90,6 +90,9 @@ void add_flags(Cli& cli, Settings& s) {
   cli.add_flag("--eval-only,--eval_only", s.eval_only, "with --resume: evaluate the checkpoint on --eval-iters "
                "batches per split and stop");
   cli.add_flag("--sample", s.sample, "sample from <out>/ckpt.safetensors instead of training");
+  cli.add("--init-from,--init_from", s.init_from, "start from this PyTorch-written safetensors state_dict (nanoGPT's "
+          "names; the model's shape is read from it, the vocabulary from --data): train on from it, or --sample "
+          "from it");
   cli.add("--prompt,--start", s.prompt, "--sample: the text to continue");
   cli.add("--max-new-tokens,--max_new_tokens", s.max_new_tokens, "--sample: characters to generate")
       ->check(positive());

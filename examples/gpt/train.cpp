@@ -74,6 +74,11 @@ int train(run::Cli& cli, Settings& s) {
           "vocabulary ({} characters) than --data {} ({} characters); resume with the same --data", ckpt_path,
           ckpt.vocab().size(), s.data, vocab.size());
   }
+  std::optional<InitFrom> init;  // --init-from: the model's shape and weights come from a PyTorch-written file
+  if (!s.init_from.empty()) {
+    init = read_init_from(s.init_from, s.n_head, vocab.size());
+    adopt_checkpoint_settings(cli, s, init->settings, s.init_from, /*model_only=*/true);
+  }
   const models::GPTConfig config = s.model(vocab.size());
   const auto [train_ids, val_ids] = data::split_train_val(vocab.encode_tensor(text), 0.9);
   const data::TextBlocks train_blocks(train_ids, s.block_size), val_blocks(val_ids, s.block_size);
@@ -95,6 +100,7 @@ int train(run::Cli& cli, Settings& s) {
   }
   History history;
   int64_t iter = 0;
+  if (init) model.load_state_dict(init->state);  // strict: one Error lists every missing / unexpected / mis-shaped key
   if (s.resume) {
     model.load_state_dict(ckpt.section("model"));
     opt.load_state_dict(ckpt.section("optim"));
@@ -155,7 +161,10 @@ int train(run::Cli& cli, Settings& s) {
       fmt::print(log, "{}", line);
       std::fflush(stdout);
       std::fflush(log);
-      if (main_rank) save_checkpoint(ckpt_path, model, opt, *sched, history, iter, settings, vocab);
+      if (main_rank) {
+        save_checkpoint(ckpt_path, model, opt, *sched, history, iter, settings, vocab);
+        save_model_file((cli.out / "model.safetensors").string(), model);  // the weights alone, for PyTorch
+      }
     }
     if (iter >= s.max_iters) break;
 

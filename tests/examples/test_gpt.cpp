@@ -139,6 +139,50 @@ TEST_CASE("gpt: clear errors for a config mismatch on resume, an unknown prompt 
   std::filesystem::remove_all(dir);
 }
 
+TEST_CASE("gpt: --init-from starts from a PyTorch-written nanoGPT state_dict, trains and samples from it") {
+  OneBlasThread one;
+  // A tiny nanoGPT with tiny shakespeare's 65 characters, written by tests/models/reference/make_gpt_reference.py.
+  const std::string file = std::string(GLIMPSE_SOURCE_DIR) + "/tests/models/reference/gpt_char65.safetensors";
+  const auto dir = example_test::fresh_dir("gpt_init_from");
+  // 0 steps: the run evaluates the loaded model and writes it back; the weights must come out as they went in, under
+  // the same keys in the same order (the shape, 2 layers of n_embd 8 and 2 heads, comes from the file).
+  auto r = example_test::run("gpt", kSmoke + "--max-iters 0 --init-from '" + file + "' --out " + quoted(dir));
+  REQUIRE_MESSAGE(r.exit_code == 0, r.output);
+  const NamedTensors in = load_safetensors(file), out = load_safetensors((dir / "model.safetensors").string());
+  REQUIRE(in.size() == out.size());
+  for (size_t i = 0; i < in.size(); ++i) {
+    INFO(in.tensors[i].first);
+    CHECK(in.tensors[i].first == out.tensors[i].first);
+    CHECK(equal(in.tensors[i].second, out.tensors[i].second));
+  }
+  CHECK(out.metadata.at("n_head") == "2");
+  // Training on from it, and sampling from it.
+  r = example_test::run("gpt", kSmoke + "--max-iters 10 --init-from '" + file + "' --out " + quoted(dir));
+  REQUIRE_MESSAGE(r.exit_code == 0, r.output);
+  CHECK(std::stod(r.result.at("val_loss")) < std::stod(r.result.at("first_val_loss")));
+  r = example_test::run("gpt", "--sample --threads 1 --max-new-tokens 20 --init-from '" + file + "' --out " +
+                        quoted(dir));
+  REQUIRE_MESSAGE(r.exit_code == 0, r.output);
+  CHECK(r.result.at("identical") == "yes");
+  // A file that does not fit: every missing and unexpected key is listed, and the run stops.
+  NamedTensors bad = in;
+  bad.tensors.erase(bad.tensors.begin() + 5);  // a weight of block 0
+  bad.add("transformer.h.9.mlp.c_fc.weight", in.tensors[5].second);
+  const std::string bad_path = (dir / "bad.safetensors").string();
+  save_safetensors(bad, bad_path);
+  r = example_test::run("gpt", kSmoke + "--max-iters 0 --init-from '" + bad_path + "' --out " + quoted(dir / "bad"));
+  CHECK(r.exit_code == 1);
+  CHECK_MESSAGE(r.output.find("missing keys: \"" + in.tensors[5].first + "\"") != std::string::npos, r.output);
+  CHECK_MESSAGE(r.output.find("unexpected keys: \"transformer.h.9.mlp.c_fc.weight\"") != std::string::npos, r.output);
+  r = example_test::run("gpt", kSmoke + "--init-from '" + file + "' --n-embd 16 --out " + quoted(dir / "bad"));
+  CHECK(r.exit_code == 1);
+  CHECK_MESSAGE(r.output.find("--n-embd is 16 on the command line but 8 in the checkpoint") != std::string::npos,
+                r.output);
+  r = example_test::run("gpt", "--resume --init-from '" + file + "' --out " + quoted(dir));
+  CHECK(r.exit_code == 2);
+  std::filesystem::remove_all(dir);
+}
+
 TEST_CASE("gpt: bad flags exit 2 with a message, --help lists nanoGPT's settings") {
   auto r = example_test::run("gpt", "--no-such-flag");
   CHECK(r.exit_code == 2);

@@ -79,7 +79,7 @@ struct Tied : nn::Module {
 }  // namespace
 
 TEST_SUITE("module") {
-  TEST_CASE("a tied parameter appears once in parameters() and state_dict(), under its first name") {
+  TEST_CASE("a tied parameter appears once in parameters(), and in state_dict() under each name as PyTorch's") {
     Tied m;
     CHECK(m.head.w.same(m.wte.v));
     auto named = m.named_parameters();
@@ -89,9 +89,12 @@ TEST_SUITE("module") {
     CHECK(m.parameters().size() == 2);
     CHECK(m.num_parameters() == 8);
     auto sd = m.state_dict();
-    REQUIRE(sd.tensors.size() == 2);
+    REQUIRE(sd.tensors.size() == 3);
     CHECK(sd.tensors[0].first == "wte.v");
+    CHECK(sd.tensors[1].first == "wte.b");
+    CHECK(sd.tensors[2].first == "head.w");
     CHECK(sd.at("wte.v").data<float>() == m.head.w.data().data<float>());  // one storage
+    CHECK(sd.at("head.w").data<float>() == m.head.w.data().data<float>());
   }
 
   TEST_CASE("gradients from both uses of a tied parameter add up in one grad") {
@@ -124,6 +127,16 @@ TEST_SUITE("module") {
     second.add("wte.b", zeros({2}));
     c.load_state_dict(second);
     CHECK(c.wte.v.data().tolist() == std::vector<double>(6, 6.0));
+  }
+
+  TEST_CASE("a tied parameter's second name with a wrong shape is a mismatch, and nothing is loaded") {
+    Tied m;
+    NamedTensors sd;
+    sd.add("wte.v", full({3, 2}, 5.0));
+    sd.add("wte.b", zeros({2}));
+    sd.add("head.w", zeros({2, 3}));
+    CHECK_THROWS_WITH_AS(m.load_state_dict(sd), doctest::Contains("\"head.w\" is [2, 3]"), glimpse::Error);
+    CHECK(m.wte.v.data().tolist() == std::vector<double>(6, 1.0));
   }
 
   TEST_CASE("tie_parameter refuses an unknown name, a non-parameter and a shape mismatch") {
