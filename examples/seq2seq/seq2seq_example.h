@@ -22,8 +22,9 @@ struct Options {
   std::string task = "reverse";  // reverse | translate
   std::string data;              // translate: the corpus (default ../shared/data/eng-fra.tsv, see main.cpp)
   std::string attention = "additive";
-  int64_t steps = 1500;          // reverse: optimizer steps
-  int64_t epochs = 10;           // translate: passes over TRAIN
+  int64_t steps = 0;             // reverse: optimizer steps (0: the model's default, 1500)
+  int64_t epochs = 0;            // translate: passes over TRAIN (0: the model's default, LSTM 10, Transformer 6)
+  bool steps_given = false, epochs_given = false;  // on the command line (--compare's Transformer row keeps its own)
   int64_t batch_size = 0, emb = 0, hidden = 0;  // 0: the task's default (reverse 32/32/64, translate 64/128/256)
   double lr = 0.0;               // 0: the task's default (reverse 3e-3, translate 1e-3)
   double clip = 1.0;
@@ -44,7 +45,8 @@ struct Options {
   int64_t d_model = 0, heads = 4, ff = 0, warmup = 0;  // 0: the task's default (see transformer_defaults)
   double dropout = -1.0;       // < 0: the task's default
   double label_smoothing = -1.0;  // < 0: the task's default (reverse 0, translate 0.1)
-  bool pre_norm = false;
+  std::string norm;            // post | pre; empty: the task's default (see transformer_defaults)
+  bool pre_norm = false;       // --pre-norm, short for --norm pre; set from norm by transformer_defaults
 };
 
 // A task's sentences as ids and as tokens, with its vocabularies.
@@ -72,7 +74,8 @@ struct RunStats {
   std::vector<double> train_loss, test_loss;  // per epoch (translate) or per evaluation (reverse)
   std::vector<double> loss_x;                 // the step of each point
   double ms_per_step = 0, train_seconds = 0, first_loss = 0, last_loss = 0;
-  int64_t steps = 0;
+  int64_t steps = 0, params = 0;
+  double wall_seconds = 0;  // training and evaluation of this model
   double val_loss = 0, bleu_greedy = 0, bleu_beam = 0, exact_greedy = 0, exact_beam = 0;
   std::vector<models::Hypothesis> greedy;  // one per test sentence, in file order
   std::vector<std::pair<int64_t, double>> by_length;  // (source length, BLEU or exact match of that bucket)
@@ -97,7 +100,10 @@ int translate_sentence(const Options& o, const run::Cli& cli);
 // the whole run (figures, report.html, result line).
 Options transformer_defaults(Options o);
 models::TransformerOptions transformer_options(const Options& o, const Corpus& c);
-RunStats train_transformer(const Options& o, const run::Cli& cli, const Corpus& corpus, models::Transformer& model);
+// train_transformer saves a checkpoint after every epoch into checkpoint_path (none if empty) and, with o.resume,
+// first restores the model, Adam and the schedule from it.
+RunStats train_transformer(const Options& o, const run::Cli& cli, const Corpus& corpus, models::Transformer& model,
+                           const std::string& checkpoint_path);
 int transformer_main(const Options& o, const run::Cli& cli);
 
 // A task's defaults filled in.
