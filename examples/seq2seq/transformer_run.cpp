@@ -2,7 +2,8 @@
 // scores as the LSTM. Training: Adam(0.9, 0.98, 1e-9) with the paper's warm-up schedule (optim::NoamLR; --lr
 // multiplies it), label smoothing, gradient clipping. Figures: the loss curves, the cross-attention of every decoder
 // layer and head for one TEST sentence (source across, output down), the encoder self-attention of its source, and
-// the usual head-averaged alignment of the last layer.
+// the usual head-averaged alignment of the last layer. A checkpoint after every epoch (models/transformer_checkpoint.h)
+// for --resume and for --translate (main.cpp reads either model's checkpoint).
 #include <fmt/format.h>
 
 #include <chrono>
