@@ -4,11 +4,13 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "data/batch.h"
 #include "data/vocab.h"
 #include "models/seq2seq.h"
 #include "models/transformer.h"
@@ -67,6 +69,17 @@ Corpus make_translate_corpus(const Options& o);
 // A fresh training batch of the reverse task (never a test sequence).
 std::vector<Pair> reverse_batch(const Corpus& c, int64_t batch_size, Generator& gen);
 std::string reversal_key(const Pair& p);
+
+// One batch as the models take it: the sources, the targets fed (<bos> y_1 ...) and the targets to predict (... <eos>).
+struct Batch {
+  data::PaddedBatch src, tgt_in, tgt_out;
+};
+Batch make_batch(const std::vector<const Pair*>& pairs);
+std::vector<const Pair*> slice(const std::vector<Pair>& pairs, size_t begin, size_t end);  // pairs[begin, end)
+std::vector<std::string> words(const data::Vocab& v, const std::vector<int64_t>& ids);
+// Mean teacher-forced loss over TEST (batches of 128, no gradient), weighted by target tokens; batch_loss gives one
+// batch's mean loss.
+double test_loss(const Corpus& c, const std::function<double(const Batch&)>& batch_loss);
 
 // Everything one training run measured.
 struct RunStats {

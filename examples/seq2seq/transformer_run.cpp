@@ -28,43 +28,11 @@
 namespace glimpse::seq2seq_example {
 namespace {
 
-struct Batch {
-  data::PaddedBatch src, tgt_in, tgt_out;
-};
-
-Batch make_batch(const std::vector<const Pair*>& pairs) {
-  std::vector<std::vector<int64_t>> src, tgt;
-  for (const Pair* p : pairs) {
-    src.push_back(p->src);
-    tgt.push_back(p->tgt);
-  }
-  return {data::pad_batch(src), data::pad_batch(tgt, {.prepend_bos = true}), data::pad_batch(tgt, {.append_eos = true})};
-}
-
-std::vector<const Pair*> test_slice(const Corpus& c, size_t begin, size_t n) {
-  std::vector<const Pair*> out;
-  for (size_t i = begin; i < std::min(begin + n, c.test.size()); ++i) out.push_back(&c.test[i]);
-  return out;
-}
-
-// Mean teacher-forced loss over TEST (no label smoothing: comparable with the LSTM's), weighted by target tokens.
+// Mean teacher-forced loss over TEST (no label smoothing: comparable with the LSTM's).
 double test_loss(const models::Transformer& model, const Corpus& c) {
-  NoGradGuard no_grad;
-  double sum = 0, tokens = 0;
-  for (size_t b = 0; b < c.test.size(); b += 128) {
-    Batch batch = make_batch(test_slice(c, b, 128));
-    const double n = static_cast<double>(std::accumulate(batch.tgt_out.lengths.begin(), batch.tgt_out.lengths.end(),
-                                                         int64_t{0}));
-    sum += model.loss(batch.src.ids, batch.src.lengths, batch.tgt_in.ids, batch.tgt_out.ids).item() * n;
-    tokens += n;
-  }
-  return sum / tokens;
-}
-
-std::vector<std::string> words(const data::Vocab& v, const std::vector<int64_t>& ids) {
-  std::vector<std::string> out;
-  for (int64_t id : ids) out.push_back(v.token(id));
-  return out;
+  return seq2seq_example::test_loss(c, [&](const Batch& b) {
+    return model.loss(b.src.ids, b.src.lengths, b.tgt_in.ids, b.tgt_out.ids).item();
+  });
 }
 
 // -> (BLEU, exact match) of TEST decoded greedily or with the beam; greedy hypotheses kept in `keep`.
@@ -74,7 +42,7 @@ std::pair<double, double> evaluate(const models::Transformer& model, const Corpu
   int64_t exact = 0;
   const size_t bs = beam ? 32 : 128;
   for (size_t b = 0; b < c.test.size(); b += bs) {
-    Batch batch = make_batch(test_slice(c, b, bs));
+    Batch batch = make_batch(slice(c.test, b, b + bs));
     auto out = beam ? model.beam_search(batch.src.ids, batch.src.lengths,
                                         {.beam_size = o.beam, .max_len = o.max_len, .length_penalty = o.length_penalty})
                     : model.greedy(batch.src.ids, batch.src.lengths, {.max_len = o.max_len});
