@@ -88,6 +88,8 @@ Corpus make_translate_corpus(const Options& o) {
 
 Options with_defaults(Options o) {
   const bool reverse = o.task == "reverse";
+  if (o.steps == 0) o.steps = 1500;
+  if (o.epochs == 0) o.epochs = 10;
   if (o.batch_size == 0) o.batch_size = reverse ? 32 : 64;
   if (o.emb == 0) o.emb = reverse ? 32 : 128;
   if (o.hidden == 0) o.hidden = reverse ? 64 : 256;

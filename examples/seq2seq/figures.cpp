@@ -133,10 +133,11 @@ void write_figures_and_report(const Options& o, const run::Cli& cli, const Corpu
   for (const auto& r : runs) {
     rows.push_back({r.attention, fmt::format("{:.2f}", r.bleu_greedy), fmt::format("{:.2f}", r.bleu_beam),
                     fmt::format("{:.4f}", r.exact_greedy), fmt::format("{:.4f}", r.exact_beam),
-                    fmt::format("{:.4f}", r.val_loss), fmt::format("{:.1f}", r.ms_per_step)});
+                    fmt::format("{:.4f}", r.val_loss), fmt::format("{:.1f}", r.ms_per_step),
+                    fmt::format("{:.0f}", r.wall_seconds), std::to_string(r.params)});
   }
   report.heading("Results").table({"attention", "BLEU greedy", fmt::format("BLEU beam {}", o.beam), "exact greedy",
-                                   "exact beam", "test loss", "ms/step"},
+                                   "exact beam", "test loss", "ms/step", "wall s", "parameters"},
                                   rows, runs.size() > 1 ? "Every --attention choice, same data and seed" : "");
   report.save(cli.out / "report.html");
 }

@@ -25,6 +25,7 @@
 #include "data/tokenizer.h"
 #include "data_parallel.h"
 #include "models/seq2seq_checkpoint.h"
+#include "models/transformer_checkpoint.h"
 #include "seq2seq_example.h"
 #include "tensor/parallel.h"
 #include "viz/report.h"
@@ -83,17 +84,23 @@ int train_main(Options o, const run::Cli& cli) {
       model = std::make_unique<models::Seq2Seq>(model_options(o, corpus, a));
     }
     std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+    const auto run_start = std::chrono::steady_clock::now();
     runs.push_back(train_and_evaluate(o, cli, corpus, *model, path, o.resume ? &opt_state : nullptr, progress));
+    runs.back().wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - run_start).count();
+    runs.back().params = model->num_parameters();
     if (!main_model || a == o.attention) main_model = std::move(model);
   }
   if (o.compare && !o.resume) {  // the Transformer's row, with its own task defaults, same data and seed
     Options t = o;
     t.lr = 0.0;
     t.layers = 0;
+    if (!o.steps_given) t.steps = 0;
+    if (!o.epochs_given) t.epochs = 0;
     t = transformer_defaults(t);
     manual_seed(cli.seed);
     models::Transformer transformer(transformer_options(t, corpus));
-    runs.push_back(train_transformer(t, cli, corpus, transformer));
+    runs.push_back(train_transformer(t, cli, corpus, transformer,
+                                     (cli.out / "checkpoint_transformer.safetensors").string()));
   }
   const RunStats& r = *std::find_if(runs.begin(), runs.end(), [&](const RunStats& s) {
     return s.attention == main_model->options.attention;
@@ -121,28 +128,47 @@ int train_main(Options o, const run::Cli& cli) {
 namespace glimpse::seq2seq_example {
 
 int translate_sentence(const Options& o, const run::Cli& cli) {
-  models::LoadedSeq2Seq ck = models::load_seq2seq(o.checkpoint);
+  // The checkpoint holds an LSTM seq2seq or a Transformer (whichever trained it); both decode with the same calls.
+  std::unique_ptr<models::Seq2Seq> lstm;
+  std::unique_ptr<models::Transformer> transformer;
+  data::Vocab src_vocab, tgt_vocab;
+  if (models::is_transformer_checkpoint(o.checkpoint)) {
+    models::LoadedTransformer ck = models::load_transformer(o.checkpoint);
+    transformer = std::move(ck.model);
+    transformer->eval();
+    src_vocab = std::move(ck.src_vocab);
+    tgt_vocab = std::move(ck.tgt_vocab);
+  } else {
+    models::LoadedSeq2Seq ck = models::load_seq2seq(o.checkpoint);
+    lstm = std::move(ck.model);
+    lstm->eval();
+    src_vocab = std::move(ck.src_vocab);
+    tgt_vocab = std::move(ck.tgt_vocab);
+  }
+  const std::string model_name = transformer ? "transformer" : lstm->options.attention;
   const std::vector<std::string> words = data::tokenize(o.translate);
   check(!words.empty(), "--translate: '{}' has no words; give a sentence, e.g. --translate \"I am cold.\"",
         o.translate);
   for (const auto& w : words) {
-    if (!ck.src_vocab.contains(w)) fmt::print("note: '{}' is not in the source vocabulary; it is read as <unk>\n", w);
+    if (!src_vocab.contains(w)) fmt::print("note: '{}' is not in the source vocabulary; it is read as <unk>\n", w);
   }
-  const data::PaddedBatch src = data::pad_batch({ck.src_vocab.encode(words)});
-  ck.model->eval();
-  const models::Hypothesis g = ck.model->greedy(src.ids, src.lengths, {.max_len = o.max_len})[0];
-  const models::Hypothesis b = ck.model->beam_search(
-      src.ids, src.lengths, {.beam_size = o.beam, .max_len = o.max_len, .length_penalty = o.length_penalty})[0];
-  auto text = [&](const models::Hypothesis& h) { return data::join_tokens(ck.tgt_vocab.decode(h.tokens)); };
+  const data::PaddedBatch src = data::pad_batch({src_vocab.encode(words)});
+  const models::GreedyOptions greedy{.max_len = o.max_len};
+  const models::BeamOptions beam{.beam_size = o.beam, .max_len = o.max_len, .length_penalty = o.length_penalty};
+  const models::Hypothesis g = transformer ? transformer->greedy(src.ids, src.lengths, greedy)[0]
+                                           : lstm->greedy(src.ids, src.lengths, greedy)[0];
+  const models::Hypothesis b = transformer ? transformer->beam_search(src.ids, src.lengths, beam)[0]
+                                           : lstm->beam_search(src.ids, src.lengths, beam)[0];
+  auto text = [&](const models::Hypothesis& h) { return data::join_tokens(tgt_vocab.decode(h.tokens)); };
   fmt::print("source: {}\ngreedy: {}\nbeam {}: {}\n", data::join_tokens(words), text(g), o.beam, text(b));
   // Into <out>/translate/, so that translating never overwrites the training run's report beside the checkpoint.
   const std::filesystem::path out = cli.out / "translate";
   viz::Report report("Seq2seq: one translation");
   report.command(cli.command()).text(fmt::format("greedy: {} / beam {}: {}", text(g), o.beam, text(b)));
   run::Result result;
-  result.add("translation", std::to_string(g.tokens.size()) + "_words").add("attention", ck.model->options.attention);
+  result.add("translation", std::to_string(g.tokens.size()) + "_words").add("attention", model_name);
   if (!g.weights.empty() && !g.weights[0].empty()) {
-    const auto [heat, flow] = alignment_figures(words, ck.tgt_vocab, g, data::join_tokens(words));
+    const auto [heat, flow] = alignment_figures(words, tgt_vocab, g, data::join_tokens(words));
     viz::save(out / "alignment.svg", heat);
     viz::save(out / "flow.svg", flow);
     report.figure(heat, "Alignment (greedy)").figure(flow, "Attention flow");
@@ -164,12 +190,14 @@ int main(int argc, char** argv) {
   cli.add("--data", o.data, "translate: tab-separated pairs (default <project>/../shared/data/eng-fra.tsv)");
   cli.add("--attention", o.attention, "additive | dot | general | concat | local | none")
       ->check(CLI::IsMember(models::attention_names()));
-  cli.add("--steps", o.steps, "reverse: optimizer steps")->check(run::positive());
-  cli.add("--epochs", o.epochs, "translate: passes over TRAIN")->check(run::positive());
+  cli.add("--steps", o.steps, "reverse: optimizer steps (default 1500)")->check(run::positive());
+  cli.add("--epochs", o.epochs, "translate: passes over TRAIN (default: LSTM 10, transformer 6)")
+      ->check(run::positive());
   cli.add("--batch-size", o.batch_size, "sentences per step (0: task default, 32 / 64)")->check(run::non_negative());
   cli.add("--emb", o.emb, "embedding size (0: task default, 32 / 128)")->check(run::non_negative());
   cli.add("--hidden", o.hidden, "encoder LSTM size (0: task default, 64 / 256)")->check(run::non_negative());
-  cli.add("--lr", o.lr, "Adam learning rate (0: task default, 3e-3 / 1e-3)")->check(run::non_negative());
+  cli.add("--lr", o.lr, "Adam learning rate (0: task default, 3e-3 / 1e-3); transformer: multiplies the warm-up "
+          "schedule (0: 0.15 / 0.5)")->check(run::non_negative());
   cli.add("--clip", o.clip, "gradient clipping (max global norm)")->check(run::positive());
   cli.add("--teacher-forcing", o.teacher_forcing, "probability of feeding the true previous word")
       ->check(CLI::Range(0.0, 1.0));
@@ -183,9 +211,11 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.0, 0.99));
   cli.add("--label-smoothing", o.label_smoothing, "transformer: label smoothing of the loss (default 0 / 0.1)")
       ->check(CLI::Range(0.0, 0.99));
-  cli.add("--warmup", o.warmup, "transformer: warm-up steps of the paper's schedule (0: task default, 200 / 400)")
+  cli.add("--warmup", o.warmup, "transformer: warm-up steps of the paper's schedule (0: 400)")
       ->check(run::non_negative());
-  cli.add_flag("--pre-norm", o.pre_norm, "transformer: LayerNorm before each sub-layer instead of after");
+  cli.add("--norm", o.norm, "transformer: post (LayerNorm after each residual, the paper's) | pre (before each "
+          "sub-layer); default post")->check(CLI::IsMember({"post", "pre"}));
+  cli.add_flag("--pre-norm", o.pre_norm, "transformer: short for --norm pre");
   cli.add_flag("--bidirectional", o.bidirectional, "bidirectional encoder");
   cli.add("--beam", o.beam, "beam size for the beam-search scores (1: greedy only)")->check(run::positive());
   cli.add("--length-penalty", o.length_penalty, "beam: rank by log_prob / length^this")->check(run::non_negative());
@@ -198,9 +228,15 @@ int main(int argc, char** argv) {
   cli.add_flag("--compare", o.compare, "train every --attention choice on the same data and seed, one table");
   if (auto code = cli.parse(argc, argv)) return *code;
   o.smoke = cli.smoke;
+  o.steps_given = cli.app().count("--steps") > 0;
+  o.epochs_given = cli.app().count("--epochs") > 0;
   if (o.data.empty()) o.data = default_data();
   if (o.checkpoint.empty()) o.checkpoint = (cli.out / "checkpoint.safetensors").string();
   if (o.model == "transformer") {
+    if (o.pre_norm && o.norm == "post") {
+      fmt::print(stderr, "seq2seq: --pre-norm and --norm post contradict each other; give one of them\n");
+      return 2;
+    }
     o = transformer_defaults(o);
     if (o.d_model % o.heads != 0 || o.d_model % 2 != 0) {
       fmt::print(stderr, "seq2seq: --d-model {} must be even and a multiple of --heads {}\n", o.d_model, o.heads);
@@ -212,9 +248,9 @@ int main(int argc, char** argv) {
   if (!distributed::is_main()) o.profile = false;  // one table, from rank 0
   return mpi.guarded(cli.name(), [&] {
     if (o.model == "transformer") {
-      check(o.translate.empty() && !o.resume && !o.compare, "--model transformer: --translate, --resume and --compare "
-            "are not available for the Transformer yet (--compare without --model adds its row to the LSTM table)");
-      return transformer_main(o, cli);
+      check(!o.compare, "--model transformer: --compare trains the LSTM variants; without --model it adds the "
+            "Transformer's row to their table");
+      if (o.translate.empty()) return transformer_main(o, cli);
     }
     if (!o.translate.empty()) return distributed::is_main() ? translate_sentence(o, cli) : 0;
     return train_main(o, cli);

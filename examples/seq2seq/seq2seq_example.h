@@ -4,11 +4,13 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "data/batch.h"
 #include "data/vocab.h"
 #include "models/seq2seq.h"
 #include "models/transformer.h"
@@ -22,8 +24,9 @@ struct Options {
   std::string task = "reverse";  // reverse | translate
   std::string data;              // translate: the corpus (default ../shared/data/eng-fra.tsv, see main.cpp)
   std::string attention = "additive";
-  int64_t steps = 1500;          // reverse: optimizer steps
-  int64_t epochs = 10;           // translate: passes over TRAIN
+  int64_t steps = 0;             // reverse: optimizer steps (0: the model's default, 1500)
+  int64_t epochs = 0;            // translate: passes over TRAIN (0: the model's default, LSTM 10, Transformer 6)
+  bool steps_given = false, epochs_given = false;  // on the command line (--compare's Transformer row keeps its own)
   int64_t batch_size = 0, emb = 0, hidden = 0;  // 0: the task's default (reverse 32/32/64, translate 64/128/256)
   double lr = 0.0;               // 0: the task's default (reverse 3e-3, translate 1e-3)
   double clip = 1.0;
@@ -44,7 +47,8 @@ struct Options {
   int64_t d_model = 0, heads = 4, ff = 0, warmup = 0;  // 0: the task's default (see transformer_defaults)
   double dropout = -1.0;       // < 0: the task's default
   double label_smoothing = -1.0;  // < 0: the task's default (reverse 0, translate 0.1)
-  bool pre_norm = false;
+  std::string norm;            // post | pre; empty: the task's default (see transformer_defaults)
+  bool pre_norm = false;       // --pre-norm, short for --norm pre; set from norm by transformer_defaults
 };
 
 // A task's sentences as ids and as tokens, with its vocabularies.
@@ -66,13 +70,25 @@ Corpus make_translate_corpus(const Options& o);
 std::vector<Pair> reverse_batch(const Corpus& c, int64_t batch_size, Generator& gen);
 std::string reversal_key(const Pair& p);
 
+// One batch as the models take it: the sources, the targets fed (<bos> y_1 ...) and the targets to predict (... <eos>).
+struct Batch {
+  data::PaddedBatch src, tgt_in, tgt_out;
+};
+Batch make_batch(const std::vector<const Pair*>& pairs);
+std::vector<const Pair*> slice(const std::vector<Pair>& pairs, size_t begin, size_t end);  // pairs[begin, end)
+std::vector<std::string> words(const data::Vocab& v, const std::vector<int64_t>& ids);
+// Mean teacher-forced loss over TEST (batches of 128, no gradient), weighted by target tokens; batch_loss gives one
+// batch's mean loss.
+double test_loss(const Corpus& c, const std::function<double(const Batch&)>& batch_loss);
+
 // Everything one training run measured.
 struct RunStats {
   std::string attention;
   std::vector<double> train_loss, test_loss;  // per epoch (translate) or per evaluation (reverse)
   std::vector<double> loss_x;                 // the step of each point
   double ms_per_step = 0, train_seconds = 0, first_loss = 0, last_loss = 0;
-  int64_t steps = 0;
+  int64_t steps = 0, params = 0;
+  double wall_seconds = 0;  // training and evaluation of this model
   double val_loss = 0, bleu_greedy = 0, bleu_beam = 0, exact_greedy = 0, exact_beam = 0;
   std::vector<models::Hypothesis> greedy;  // one per test sentence, in file order
   std::vector<std::pair<int64_t, double>> by_length;  // (source length, BLEU or exact match of that bucket)
@@ -97,7 +113,10 @@ int translate_sentence(const Options& o, const run::Cli& cli);
 // the whole run (figures, report.html, result line).
 Options transformer_defaults(Options o);
 models::TransformerOptions transformer_options(const Options& o, const Corpus& c);
-RunStats train_transformer(const Options& o, const run::Cli& cli, const Corpus& corpus, models::Transformer& model);
+// train_transformer saves a checkpoint after every epoch into checkpoint_path (none if empty) and, with o.resume,
+// first restores the model, Adam and the schedule from it.
+RunStats train_transformer(const Options& o, const run::Cli& cli, const Corpus& corpus, models::Transformer& model,
+                           const std::string& checkpoint_path);
 int transformer_main(const Options& o, const run::Cli& cli);
 
 // A task's defaults filled in.

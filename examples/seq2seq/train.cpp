@@ -22,43 +22,10 @@
 namespace glimpse::seq2seq_example {
 namespace {
 
-struct Batch {
-  data::PaddedBatch src, tgt_in, tgt_out;
-};
-
-Batch make_batch(const std::vector<const Pair*>& pairs) {
-  std::vector<std::vector<int64_t>> src, tgt;
-  for (const Pair* p : pairs) {
-    src.push_back(p->src);
-    tgt.push_back(p->tgt);
-  }
-  return {data::pad_batch(src), data::pad_batch(tgt, {.prepend_bos = true}), data::pad_batch(tgt, {.append_eos = true})};
-}
-
-std::vector<const Pair*> slice(const std::vector<Pair>& pairs, size_t begin, size_t end) {
-  std::vector<const Pair*> out;
-  for (size_t i = begin; i < std::min(end, pairs.size()); ++i) out.push_back(&pairs[i]);
-  return out;
-}
-
-// Mean teacher-forced loss over TEST, weighted by target tokens.
 double test_loss(const models::Seq2Seq& model, const Corpus& c) {
-  NoGradGuard no_grad;
-  double sum = 0, tokens = 0;
-  for (size_t b = 0; b < c.test.size(); b += 128) {
-    Batch batch = make_batch(slice(c.test, b, b + 128));
-    double n = 0;
-    for (int64_t len : batch.tgt_out.lengths) n += static_cast<double>(len);
-    sum += model.loss(batch.src.ids, batch.src.lengths, batch.tgt_in.ids, batch.tgt_out.ids).item() * n;
-    tokens += n;
-  }
-  return sum / tokens;
-}
-
-std::vector<std::string> words(const data::Vocab& v, const std::vector<int64_t>& ids) {
-  std::vector<std::string> out;
-  for (int64_t id : ids) out.push_back(v.token(id));
-  return out;
+  return seq2seq_example::test_loss(c, [&](const Batch& b) {
+    return model.loss(b.src.ids, b.src.lengths, b.tgt_in.ids, b.tgt_out.ids).item();
+  });
 }
 
 // Decodes TEST in batches, in file order.
