@@ -20,6 +20,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+import seq2seq_torch  # the model, beside this file
+
 PAD, BOS, EOS, UNK = 0, 1, 2, 3
 
 
@@ -46,17 +48,9 @@ def build_vocab(sentences):
     return {t: i for i, t in enumerate(itos)}, itos
 
 
-class Seq2Seq(nn.Module):
-    def __init__(self, src_vocab, tgt_vocab, emb, hidden):
-        super().__init__()
-        self.src_embedding = nn.Embedding(src_vocab, emb, padding_idx=PAD)
-        self.tgt_embedding = nn.Embedding(tgt_vocab, emb, padding_idx=PAD)
-        self.encoder = nn.LSTM(emb, hidden, batch_first=True)
-        self.cell = nn.LSTMCell(emb + hidden, hidden)
-        self.W1 = nn.Linear(hidden, hidden, bias=False)  # keys
-        self.W2 = nn.Linear(hidden, hidden)              # query, with bias
-        self.v = nn.Linear(hidden, 1, bias=False)
-        self.out = nn.Linear(2 * hidden, tgt_vocab)
+class Seq2Seq(seq2seq_torch.Seq2Seq):
+    """bench/seq2seq_torch.py's model (its parameters and training loss), with the encoder and one decoder step apart
+    so that greedy decoding reuses them."""
 
     def encode(self, src, src_len):
         S = src.size(1)
