@@ -177,6 +177,7 @@ RunStats train_and_evaluate(const Options& o, const run::Cli& cli, const Corpus&
   fmt::print("{}: test loss {:.4f}, BLEU greedy {:.2f}, beam {} {:.2f}, exact match greedy {:.4f}, beam {:.4f}, "
              "{:.1f} ms/step\n", st.attention, st.val_loss, st.bleu_greedy, o.beam, st.bleu_beam, st.exact_greedy,
              st.exact_beam, st.ms_per_step);
+  std::fflush(stdout);  // --compare's runs take minutes each: show each summary as it comes, also into a file
   return st;
 }
 
