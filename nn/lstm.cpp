@@ -20,11 +20,6 @@
 namespace glimpse::nn {
 namespace {
 
-template <class T>
-T sigmoid_of(T x) {
-  return T(1) / (T(1) + std::exp(-x));
-}
-
 // The recurrence of one LSTM layer in one direction over a padded batch.
 //   xg: [T, B, 4H]  the input half of the gate pre-activations, x_t W_ihᵀ + b_ih + b_hh (gate order i, f, g, o)
 //   w_hh: [4H, H], h0, c0: [B, H], lengths: B numbers in [0, T] (row b's real positions are 0..lengths[b]-1)
@@ -78,19 +73,19 @@ Variable lstm_recurrence(const Variable& xg, const Variable& w_hh, const Variabl
         S* a = gates.data<S>() + row * 4 * H;
         S *ptc = tanh_c.data<S>() + row * H, *hb = h_before.data<S>() + row * H, *cb = c_before.data<S>() + row * H;
         S *y = out.data<S>() + row * H, *hr = ph + b * H, *cr = pc + b * H;
+        // a = xg + h W_hhᵀ, then the activations in place, each gate's run at once (vectorised for float32)
+        for (int64_t j = 0; j < 4 * H; ++j) a[j] = x[j] + hh[j];
+        sigmoid_inplace(a, 2 * H);      // i, f
+        tanh_inplace(a + 2 * H, H);     // g
+        sigmoid_inplace(a + 3 * H, H);  // o
+        const S *gi = a, *gf = a + H, *gg = a + 2 * H, *go = a + 3 * H;
         for (int64_t j = 0; j < H; ++j) {
-          const S i = sigmoid_of(x[j] + hh[j]);
-          const S f = sigmoid_of(x[H + j] + hh[H + j]);
-          const S g = std::tanh(x[2 * H + j] + hh[2 * H + j]);
-          const S o = sigmoid_of(x[3 * H + j] + hh[3 * H + j]);
-          const S c_new = f * cr[j] + i * g;
-          a[j] = i, a[H + j] = f, a[2 * H + j] = g, a[3 * H + j] = o;
-          const S tc = std::tanh(c_new);
           hb[j] = hr[j], cb[j] = cr[j];
-          ptc[j] = tc;
-          cr[j] = c_new;
-          hr[j] = y[j] = o * tc;
+          cr[j] = gf[j] * cr[j] + gi[j] * gg[j];  // c'
+          ptc[j] = cr[j];
         }
+        tanh_inplace(ptc, H);  // tanh(c')
+        for (int64_t j = 0; j < H; ++j) hr[j] = y[j] = go[j] * ptc[j];
       }
     });
   }
