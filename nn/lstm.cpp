@@ -8,7 +8,7 @@
 // [T, B, 4H] tensor of zeros), and the gradient of W_hh as a single GEMM over all steps.
 #include "nn/lstm.h"
 
-#include <cmath>
+#include <algorithm>
 #include <utility>
 
 #include "autograd/node.h"
@@ -55,8 +55,12 @@ Variable lstm_recurrence(const Variable& xg, const Variable& w_hh, const Variabl
   // Everything backward needs, stored by position: the activated gates, tanh(c'), and the state before the step
   // (zero at padding, so the dW_hh GEMM over all positions adds nothing for them).
   Tensor gates = empty({T, B, 4 * H}, dtype), tanh_c = empty({T, B, H}, dtype);
-  Tensor h_before = zeros({T, B, H}, dtype), c_before = zeros({T, B, H}, dtype);
-  Tensor out = zeros({T + 2, B, H}, dtype);
+  // Without padding every position is written below, so the buffers need no zeroing (the decoder's cell, called at
+  // every target step, always has none).
+  const bool padded = std::any_of(lengths.begin(), lengths.end(), [T](int64_t n) { return n < T; });
+  auto buffer = [padded, dtype](const Shape& shape) { return padded ? zeros(shape, dtype) : empty(shape, dtype); };
+  Tensor h_before = buffer({T, B, H}), c_before = buffer({T, B, H});
+  Tensor out = buffer({T + 2, B, H});
   Tensor h = out.select(0, T), c = out.select(0, T + 1);  // the running state lives in the last two rows
   h.copy_(h0.data());
   c.copy_(c0.data());
@@ -90,10 +94,11 @@ Variable lstm_recurrence(const Variable& xg, const Variable& w_hh, const Variabl
     });
   }
 
-  auto backward = [gates, tanh_c, h_before, c_before, w, T, B, H, position](const Tensor& grad) -> Grads {
+  auto backward = [gates, tanh_c, h_before, c_before, w, T, B, H, position, padded](const Tensor& grad) -> Grads {
     const Tensor g_out = grad.contiguous();  // [T + 2, B, H]
     const DType dt = g_out.dtype();
-    Tensor d_xg = zeros({T, B, 4 * H}, dt), da = zeros({B, 4 * H}, dt);
+    // d_xg: every real position is written; padding must read 0. da: every row is written at every step.
+    Tensor d_xg = padded ? zeros({T, B, 4 * H}, dt) : empty({T, B, 4 * H}, dt), da = empty({B, 4 * H}, dt);
     Tensor dh = g_out.select(0, T).clone(), dc = g_out.select(0, T + 1).clone(), dh_new = empty({B, H}, dt);
     for (int64_t s = T - 1; s >= 0; --s) {
       dispatch_float(dt, "LSTM backward", [&]<class S>() {

@@ -35,23 +35,31 @@ void adam_step(T* p, T* grad, T* m, T* v, T* vmax, int64_t n, const AdamOptions&
   const bool scaled = grad_scale != 1.0;
   const T scale = static_cast<T>(grad_scale);  // the same rounding as mul_(grad, coef)
   // Every element updates on its own, so big parameters split across threads (same result on any thread count).
+  // The options in locals, not read through `o` inside the loop: the compiler cannot know the stores to p, m, v leave
+  // `o` alone, and a reload every element keeps the loop scalar. With loop-invariant flags it splits the loop per
+  // case and vectorises each (sqrt and division are exact in SIMD too, so the bits are those of the scalar loop).
+  const bool maximize = o.maximize, l2 = !decoupled && s.weight_decay != 0.0;
   parallel_for(n, kParallelGrain, [&](int64_t begin, int64_t end) {
+    T* __restrict pp = p;  // __restrict: the five arrays never overlap (one parameter's own buffers)
+    T* __restrict pg = grad;
+    T* __restrict pm = m;
+    T* __restrict pv = v;
     for (int64_t i = begin; i < end; ++i) {
-      if (scaled) grad[i] *= scale;
-      T g = o.maximize ? -grad[i] : grad[i];
+      if (scaled) pg[i] *= scale;
+      T g = maximize ? -pg[i] : pg[i];
       if (decoupled) {
-        p[i] *= shrink;
-      } else if (s.weight_decay != 0.0) {
-        g += wd * p[i];
+        pp[i] *= shrink;
+      } else if (l2) {
+        g += wd * pp[i];
       }
-      m[i] = b1 * m[i] + one_b1 * g;
-      v[i] = b2 * v[i] + one_b2 * g * g;
-      T second = v[i];
+      pm[i] = b1 * pm[i] + one_b1 * g;
+      pv[i] = b2 * pv[i] + one_b2 * g * g;
+      T second = pv[i];
       if (vmax != nullptr) {
-        vmax[i] = std::max(vmax[i], v[i]);
+        vmax[i] = std::max(vmax[i], pv[i]);
         second = vmax[i];
       }
-      p[i] -= step_size * m[i] / (std::sqrt(second) / bc2 + eps);
+      pp[i] -= step_size * pm[i] / (std::sqrt(second) / bc2 + eps);
     }
   });
 }
@@ -86,13 +94,22 @@ double Adam::clip_and_step(double max_norm) {
 }
 
 void Adam::step_scaled(double grad_scale) {
+  // The bias corrections depend on the step count alone, which the parameters usually share: two pow calls per
+  // distinct count, not per parameter (for a tiny model they were a noticeable part of the step).
+  int64_t corrected_step = -1;
+  double correction1 = 1.0, correction2_sqrt = 1.0;
   for (const Update& u : prepare_step()) {
     const Variable& p = *u.param;
     State& s = *u.state;
     ++s.step;
-    const double t = static_cast<double>(s.step), lr = u.group->lr;
-    StepScalars sc{lr, u.group->weight_decay, lr / (1.0 - std::pow(options_.beta1, t)),
-                   std::sqrt(1.0 - std::pow(options_.beta2, t))};
+    if (s.step != corrected_step) {
+      const double t = static_cast<double>(s.step);
+      corrected_step = s.step;
+      correction1 = 1.0 - std::pow(options_.beta1, t);
+      correction2_sqrt = std::sqrt(1.0 - std::pow(options_.beta2, t));
+    }
+    const double lr = u.group->lr;
+    StepScalars sc{lr, u.group->weight_decay, lr / correction1, correction2_sqrt};
     dispatch_float(p.dtype(), name().c_str(), [&]<class T>() {
       T* vmax = options_.amsgrad ? s.buffers[2].data<T>() : nullptr;
       adam_step<T>(p.data().data<T>(), u.grad.data<T>(), s.buffers[0].data<T>(), s.buffers[1].data<T>(), vmax,
