@@ -163,6 +163,8 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember(models::attention_names()));
   cli.add("--steps", o.steps, "reverse: optimizer steps")->check(run::positive());
   cli.add("--epochs", o.epochs, "translate: passes over TRAIN")->check(run::positive());
+  cli.add("--max-steps", o.max_steps, "stop training after this many steps (0: no limit; a benchmark's short "
+          "run)")->check(run::non_negative());
   cli.add("--batch-size", o.batch_size, "sentences per step (0: task default, 32 / 64)")->check(run::non_negative());
   cli.add("--emb", o.emb, "embedding size (0: task default, 32 / 128)")->check(run::non_negative());
   cli.add("--hidden", o.hidden, "encoder LSTM size (0: task default, 64 / 256)")->check(run::non_negative());

@@ -24,6 +24,7 @@ struct Options {
   std::string attention = "additive";
   int64_t steps = 1500;          // reverse: optimizer steps
   int64_t epochs = 10;           // translate: passes over TRAIN
+  int64_t max_steps = 0;         // > 0: stop training after this many steps (a benchmark's short run, bench/)
   int64_t batch_size = 0, emb = 0, hidden = 0;  // 0: the task's default (reverse 32/32/64, translate 64/128/256)
   double lr = 0.0;               // 0: the task's default (reverse 3e-3, translate 1e-3)
   double clip = 1.0;

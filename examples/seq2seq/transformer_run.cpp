@@ -14,7 +14,6 @@
 #include "data/bleu.h"
 #include "data/tokenizer.h"
 #include "optim/adam.h"
-#include "optim/clip_grad.h"
 #include "optim/lr_scheduler.h"
 #include "run/progress.h"
 #include "seq2seq_example.h"
@@ -124,7 +123,8 @@ RunStats train_transformer(const Options& o, const run::Cli& cli, const Corpus& 
   const bool reverse = o.task == "reverse";
   const int64_t per_epoch = reverse ? std::min<int64_t>(o.steps, 100)
                                     : (static_cast<int64_t>(corpus.train.size()) + o.batch_size - 1) / o.batch_size;
-  const int64_t total = reverse ? o.steps : o.epochs * per_epoch;
+  const int64_t planned = reverse ? o.steps : o.epochs * per_epoch;
+  const int64_t total = o.max_steps > 0 ? std::min(planned, o.max_steps) : planned;
   int64_t step = 0;
   for (int64_t epoch = 0; step < total; ++epoch) {
     Generator gen(cli.seed * 1000003 + static_cast<uint64_t>(epoch));
@@ -152,8 +152,7 @@ RunStats train_transformer(const Options& o, const run::Cli& cli, const Corpus& 
       Variable loss = model.loss(b.src.ids, b.src.lengths, b.tgt_in.ids, b.tgt_out.ids, o.label_smoothing);
       opt.zero_grad();
       loss.backward();
-      optim::clip_grad_norm_(model.parameters(), o.clip);
-      opt.step();
+      opt.clip_and_step(o.clip);  // clip_grad_norm_(model.parameters(), o.clip), then step(), in one pass
       sched.step();
       const double l = loss.item();
       if (step == 0) st.first_loss = l;
