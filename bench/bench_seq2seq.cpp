@@ -12,7 +12,6 @@
 #include "data/batch.h"
 #include "models/seq2seq.h"
 #include "optim/adam.h"
-#include "optim/clip_grad.h"
 #include "tensor/parallel.h"
 #include "tensor/random.h"
 
@@ -47,8 +46,7 @@ void bench(const Sizes& s) {
     Variable loss = model.loss(x.ids, x.lengths, tin.ids, tout.ids);
     opt.zero_grad();
     loss.backward();
-    optim::clip_grad_norm_(model.parameters(), 1.0);
-    opt.step();
+    opt.clip_and_step(1.0);
     loss_value = loss.item();
     ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
   }

@@ -97,7 +97,14 @@ def run_glimpse(path):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--glimpse", help="path to the bench_tensor binary, to print glimpse / torch ratios")
+    parser.add_argument("--tsv", action="store_true", help="machine-readable lines, as bench_tensor --tsv (run_bench)")
     args = parser.parse_args()
+    if args.tsv:  # for run_bench.py, which sets OMP_NUM_THREADS itself: torch's own default thread count
+        gemm, add_gbs, add_ns = run_torch()
+        for name, *_ in GEMMS:
+            print(f"gemm\t{name}\t{gemm[name]:.3f}")
+        print(f"add_1m_gbs\t{add_gbs:.3f}\nadd_8_ns\t{add_ns:.1f}")
+        return
 
     threads = os.cpu_count()
     torch.set_num_threads(threads)

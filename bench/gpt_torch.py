@@ -96,10 +96,11 @@ def main():
     ap.add_argument("--iters", type=int, default=50, help="timed iterations")
     ap.add_argument("--max-iters", type=int, default=0, help="train this many steps instead (0: just --iters)")
     ap.add_argument("--eval-interval", type=int, default=250)
-    ap.add_argument("--threads", type=int, default=os.cpu_count())
+    ap.add_argument("--threads", type=int, default=0, help="0: torch's default (OMP_NUM_THREADS if set)")
     ap.add_argument("--seed", type=int, default=1337)
     args = ap.parse_args()
-    torch.set_num_threads(args.threads)
+    if args.threads > 0:
+        torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
 
     text = open(args.data, encoding="utf-8").read()
@@ -158,7 +159,7 @@ def main():
             timed += 1
     ms = 1e3 * seconds / timed
     print(f"result: ms_per_iter={ms:.2f} tokens_per_s={batch * block * 1e3 / ms:.0f} "
-          f"cpu_ms_per_iter={1e3 * cpu_seconds / timed:.2f} threads={args.threads}")
+          f"cpu_ms_per_iter={1e3 * cpu_seconds / timed:.2f} threads={torch.get_num_threads()}")
 
 
 if __name__ == "__main__":

@@ -4,9 +4,11 @@ the same sizes and the same kind of batches, one training step = forward, loss (
 Adam. Prints the median ms per step of each workload. Benchmark only: glimpse never depends on torch.
 
 Run: /usr/bin/python3 bench/seq2seq_torch.py [threads]   (Debian's python3-torch; default: every core)
+     /usr/bin/python3 bench/seq2seq_torch.py --task reverse --steps 200   (bench/run_bench.py's short run: one task,
+                                          prints `result: ms_per_step=... cpu_ms_per_step=...` for the harness)
 """
+import argparse
 import os
-import sys
 import time
 
 import torch
@@ -92,32 +94,62 @@ def batch(gen, B, vocab_src, vocab_tgt, src_lens, tgt_lens):
     return src, sl, tin, tout
 
 
+def time_steps(batches, step):
+    """Runs step(*batch) on every batch -> ((median wall ms, median CPU ms) per step after 3 warm-up steps, last
+    return value of step)."""
+    times, cpu = [], []
+    for b in batches:
+        start, start_cpu = time.perf_counter(), time.process_time()
+        out = step(*b)
+        times.append((time.perf_counter() - start) * 1e3)
+        cpu.append((time.process_time() - start_cpu) * 1e3)
+    times, cpu = sorted(times[3:]), sorted(cpu[3:])
+    return (times[len(times) // 2], cpu[len(cpu) // 2]), out
+
+
 def bench(name, B, src_vocab, tgt_vocab, emb, hidden, lr, src_lens, tgt_lens, steps):
     torch.manual_seed(0)
     model = Seq2Seq(src_vocab, tgt_vocab, emb, hidden)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     gen = torch.Generator().manual_seed(1)
     batches = [batch(gen, B, src_vocab, tgt_vocab, src_lens, tgt_lens) for _ in range(steps)]
-    times = []
-    for src, sl, tin, tout in batches:
-        start = time.perf_counter()
+
+    def step(src, sl, tin, tout):
         loss = model.loss(src, sl, tin, tout)
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
-        times.append((time.perf_counter() - start) * 1e3)
-    times = sorted(times[3:])
-    print(f"torch {name}: {times[len(times) // 2]:.2f} ms/step (median of {len(times)}), loss {loss.item():.3f}")
+        return loss
+
+    (ms, cpu_ms), loss = time_steps(batches, step)
+    print(f"torch {name}: {ms:.2f} ms/step (median of {len(batches) - 3}), loss {loss.item():.3f}")
+    return ms, cpu_ms
+
+
+TASKS = {
+    # reverse: digits (vocab 4 + 10), 5-12 long, target as long as the source (+ <eos>)
+    "reverse": ("reverse (B 32, emb 32, hidden 64)", 32, 14, 14, 32, 64, 3e-3, (5, 12), (5, 12), 40),
+    # translate: the protocol's sizes (vocabularies 3207 / 6465 from eng-fra TRAIN), Tatoeba-like lengths
+    "translate": ("translate (B 64, emb 128, hidden 256)", 64, 3207, 6465, 128, 256, 1e-3, (3, 9), (3, 11), 20),
+}
 
 
 def main():
-    threads = int(sys.argv[1]) if len(sys.argv) > 1 else os.cpu_count()
-    torch.set_num_threads(threads)
-    # reverse: digits (vocab 4 + 10), 5-12 long, target as long as the source (+ <eos>)
-    bench("reverse (B 32, emb 32, hidden 64)", 32, 14, 14, 32, 64, 3e-3, (5, 12), (5, 12), 40)
-    # translate: the protocol's sizes (vocabularies 3207 / 6465 from eng-fra TRAIN), Tatoeba-like lengths
-    bench("translate (B 64, emb 128, hidden 256)", 64, 3207, 6465, 128, 256, 1e-3, (3, 9), (3, 11), 20)
+    parser = argparse.ArgumentParser(description="PyTorch twin of bench_seq2seq / examples/seq2seq")
+    parser.add_argument("threads", nargs="?", type=int, default=0, help="0: torch's default")
+    parser.add_argument("--task", choices=["both", *TASKS], default="both")
+    parser.add_argument("--steps", type=int, default=0, help="steps per task (0: 40 reverse, 20 translate)")
+    args = parser.parse_args()
+    if args.threads > 0:
+        torch.set_num_threads(args.threads)
+    for task in (TASKS if args.task == "both" else [args.task]):
+        sizes = list(TASKS[task])
+        if args.steps > 0:
+            sizes[-1] = args.steps
+        ms, cpu_ms = bench(*sizes)
+        if args.task != "both":
+            print(f"result: task={task} ms_per_step={ms:.3f} cpu_ms_per_step={cpu_ms:.3f}")
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@
 
 #include "autograd/ops_elementwise.h"
 #include "autograd/ops_matmul.h"
+#include "nn/additive_score.h"
 
 namespace glimpse::nn {
 
@@ -49,6 +50,10 @@ Variable AdditiveAttention::project_keys(const Variable& keys) const {
 // query: [B, Tq, dq], projected_keys: [B, Tk, hidden] -> [B, Tq, Tk]
 Variable AdditiveAttention::score_projected(const Variable& query, const Variable& projected_keys) const {
   Variable wq = W2.forward(query);                                          // [B, Tq, hidden] (+ bias)
+  // One fused op (nn/additive_score.h) for the common case; the composed ops below for broadcast leading dims.
+  if (wq.dim() == 3 && projected_keys.dim() == 3 && wq.size(0) == projected_keys.size(0)) {
+    return additive_score_projected(wq, projected_keys, v.weight);
+  }
   Variable e = tanh(wq.unsqueeze(-2) + projected_keys.unsqueeze(-3));      // [B, Tq, Tk, hidden]
   return matmul(e, v.weight.t()).squeeze(-1);                              // [B, Tq, Tk, 1] -> [B, Tq, Tk]
 }

@@ -14,11 +14,6 @@
 namespace glimpse::nn {
 namespace {
 
-template <class T>
-T sigmoid_of(T x) {
-  return T(1) / (T(1) + std::exp(-x));
-}
-
 // The recurrence of one GRU layer over a whole sequence.
 //   xg: [T, B, 3H]  the input half of the gate pre-activations, x_t W_ihᵀ + b_ih (gate order r, z, n)
 //   w_hh: [3H, H], b_hh: [3H] (or undefined), h0: [B, H], lengths: B numbers in [0, T]
@@ -60,13 +55,17 @@ Variable gru_recurrence(const Variable& xg, const Variable& w_hh, const Variable
         }
         const S *x = px + b * 3 * H, *h = ph + b * 3 * H;
         S* s = ps + b * 4 * H;
+        // s = [r, z, n, hg_n]: the pre-activations, then the activations in place (vectorised for float32)
+        for (int64_t j = 0; j < 2 * H; ++j) s[j] = x[j] + h[j] + pb[j];
+        sigmoid_inplace(s, 2 * H);  // r, z
         for (int64_t j = 0; j < H; ++j) {
-          const S r = sigmoid_of(x[j] + h[j] + pb[j]);
-          const S z = sigmoid_of(x[H + j] + h[H + j] + pb[H + j]);
-          const S hn = h[2 * H + j] + pb[2 * H + j];
-          const S n = std::tanh(x[2 * H + j] + r * hn);
-          s[j] = r, s[H + j] = z, s[2 * H + j] = n, s[3 * H + j] = hn;
+          s[3 * H + j] = h[2 * H + j] + pb[2 * H + j];     // hg_n
+          s[2 * H + j] = x[2 * H + j] + s[j] * s[3 * H + j];  // xg_n + r ⊙ hg_n
+        }
+        tanh_inplace(s + 2 * H, H);  // n
+        for (int64_t j = 0; j < H; ++j) {
           const int64_t k = b * H + j;
+          const S z = s[H + j], n = s[2 * H + j];
           h_next[k] = n + z * (h_prev[k] - n);  // (1 - z) n + z h
         }
       }

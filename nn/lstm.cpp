@@ -8,7 +8,7 @@
 // [T, B, 4H] tensor of zeros), and the gradient of W_hh as a single GEMM over all steps.
 #include "nn/lstm.h"
 
-#include <cmath>
+#include <algorithm>
 #include <utility>
 
 #include "autograd/node.h"
@@ -19,11 +19,6 @@
 
 namespace glimpse::nn {
 namespace {
-
-template <class T>
-T sigmoid_of(T x) {
-  return T(1) / (T(1) + std::exp(-x));
-}
 
 // The recurrence of one LSTM layer in one direction over a padded batch.
 //   xg: [T, B, 4H]  the input half of the gate pre-activations, x_t W_ihᵀ + b_ih + b_hh (gate order i, f, g, o)
@@ -60,8 +55,12 @@ Variable lstm_recurrence(const Variable& xg, const Variable& w_hh, const Variabl
   // Everything backward needs, stored by position: the activated gates, tanh(c'), and the state before the step
   // (zero at padding, so the dW_hh GEMM over all positions adds nothing for them).
   Tensor gates = empty({T, B, 4 * H}, dtype), tanh_c = empty({T, B, H}, dtype);
-  Tensor h_before = zeros({T, B, H}, dtype), c_before = zeros({T, B, H}, dtype);
-  Tensor out = zeros({T + 2, B, H}, dtype);
+  // Without padding every position is written below, so the buffers need no zeroing (the decoder's cell, called at
+  // every target step, always has none).
+  const bool padded = std::any_of(lengths.begin(), lengths.end(), [T](int64_t n) { return n < T; });
+  auto buffer = [padded, dtype](const Shape& shape) { return padded ? zeros(shape, dtype) : empty(shape, dtype); };
+  Tensor h_before = buffer({T, B, H}), c_before = buffer({T, B, H});
+  Tensor out = buffer({T + 2, B, H});
   Tensor h = out.select(0, T), c = out.select(0, T + 1);  // the running state lives in the last two rows
   h.copy_(h0.data());
   c.copy_(c0.data());
@@ -78,27 +77,28 @@ Variable lstm_recurrence(const Variable& xg, const Variable& w_hh, const Variabl
         S* a = gates.data<S>() + row * 4 * H;
         S *ptc = tanh_c.data<S>() + row * H, *hb = h_before.data<S>() + row * H, *cb = c_before.data<S>() + row * H;
         S *y = out.data<S>() + row * H, *hr = ph + b * H, *cr = pc + b * H;
+        // a = xg + h W_hhᵀ, then the activations in place, each gate's run at once (vectorised for float32)
+        for (int64_t j = 0; j < 4 * H; ++j) a[j] = x[j] + hh[j];
+        sigmoid_inplace(a, 2 * H);      // i, f
+        tanh_inplace(a + 2 * H, H);     // g
+        sigmoid_inplace(a + 3 * H, H);  // o
+        const S *gi = a, *gf = a + H, *gg = a + 2 * H, *go = a + 3 * H;
         for (int64_t j = 0; j < H; ++j) {
-          const S i = sigmoid_of(x[j] + hh[j]);
-          const S f = sigmoid_of(x[H + j] + hh[H + j]);
-          const S g = std::tanh(x[2 * H + j] + hh[2 * H + j]);
-          const S o = sigmoid_of(x[3 * H + j] + hh[3 * H + j]);
-          const S c_new = f * cr[j] + i * g;
-          a[j] = i, a[H + j] = f, a[2 * H + j] = g, a[3 * H + j] = o;
-          const S tc = std::tanh(c_new);
           hb[j] = hr[j], cb[j] = cr[j];
-          ptc[j] = tc;
-          cr[j] = c_new;
-          hr[j] = y[j] = o * tc;
+          cr[j] = gf[j] * cr[j] + gi[j] * gg[j];  // c'
+          ptc[j] = cr[j];
         }
+        tanh_inplace(ptc, H);  // tanh(c')
+        for (int64_t j = 0; j < H; ++j) hr[j] = y[j] = go[j] * ptc[j];
       }
     });
   }
 
-  auto backward = [gates, tanh_c, h_before, c_before, w, T, B, H, position](const Tensor& grad) -> Grads {
+  auto backward = [gates, tanh_c, h_before, c_before, w, T, B, H, position, padded](const Tensor& grad) -> Grads {
     const Tensor g_out = grad.contiguous();  // [T + 2, B, H]
     const DType dt = g_out.dtype();
-    Tensor d_xg = zeros({T, B, 4 * H}, dt), da = zeros({B, 4 * H}, dt);
+    // d_xg: every real position is written; padding must read 0. da: every row is written at every step.
+    Tensor d_xg = padded ? zeros({T, B, 4 * H}, dt) : empty({T, B, 4 * H}, dt), da = empty({B, 4 * H}, dt);
     Tensor dh = g_out.select(0, T).clone(), dc = g_out.select(0, T + 1).clone(), dh_new = empty({B, H}, dt);
     for (int64_t s = T - 1; s >= 0; --s) {
       dispatch_float(dt, "LSTM backward", [&]<class S>() {

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "nn/init.h"
+#include "tensor/vecmath.h"
 
 namespace glimpse::nn {
 
@@ -13,6 +14,15 @@ Variable recurrent_uniform_(Variable p, int64_t hidden_size) {
   const double bound = hidden_size > 0 ? 1.0 / std::sqrt(static_cast<double>(hidden_size)) : 0.0;
   init::uniform_(p, -bound, bound);
   return p;
+}
+
+void sigmoid_inplace(float* p, int64_t n) { vec::sigmoid(p, p, n); }
+void sigmoid_inplace(double* p, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) p[i] = 1.0 / (1.0 + std::exp(-p[i]));
+}
+void tanh_inplace(float* p, int64_t n) { vec::tanh(p, p, n); }
+void tanh_inplace(double* p, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) p[i] = std::tanh(p[i]);
 }
 
 void check_recurrent_sizes(const char* op, int64_t input_size, int64_t hidden_size) {

@@ -13,6 +13,13 @@ namespace glimpse::nn {
 
 // U(-1/√H, 1/√H) in place, PyTorch's initialisation of every recurrent weight and bias (LSTM, GRU, LSTMCell).
 Variable recurrent_uniform_(Variable p, int64_t hidden_size);
+// The gate activations of the fused recurrences (nn/lstm.cpp, nn/gru.cpp), in place over n contiguous elements:
+// float32 through the vectorised kernels of tensor/vecmath.h (a few ulp from libm, see there), float64 through the
+// scalar libm (gradcheck and the reference tests want it exact).
+void sigmoid_inplace(float* p, int64_t n);
+void sigmoid_inplace(double* p, int64_t n);
+void tanh_inplace(float* p, int64_t n);
+void tanh_inplace(double* p, int64_t n);
 // The size checks every recurrent module makes, naming it: "LSTM: hidden_size must be > 0, got 0".
 void check_recurrent_sizes(const char* op, int64_t input_size, int64_t hidden_size);
 

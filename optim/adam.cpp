@@ -3,6 +3,8 @@
 
 #include <cmath>
 
+#include "optim/clip_grad.h"
+#include "tensor/elementwise.h"
 #include "tensor/parallel.h"
 
 namespace glimpse::optim {
@@ -20,29 +22,44 @@ struct StepScalars {
   double lr, weight_decay, step_size, bias_correction2_sqrt;
 };
 
+// grad_scale != 1 is gradient clipping folded into the update: each gradient element is scaled as it is read and
+// written back scaled (to `grad`, which is then not const in spirit: it is the parameter's own gradient), the values
+// clip_grad_norm_'s separate mul_ pass would have left there, so the step reads and writes the gradient once instead
+// of twice.
 template <class T>
-void adam_step(T* p, const T* grad, T* m, T* v, T* vmax, int64_t n, const AdamOptions& o, const StepScalars& s,
-               bool decoupled) {
+void adam_step(T* p, T* grad, T* m, T* v, T* vmax, int64_t n, const AdamOptions& o, const StepScalars& s,
+               bool decoupled, double grad_scale) {
   const T b1 = T(o.beta1), b2 = T(o.beta2), one_b1 = T(1.0 - o.beta1), one_b2 = T(1.0 - o.beta2);
   const T wd = T(s.weight_decay), eps = T(o.eps), step_size = T(s.step_size), bc2 = T(s.bias_correction2_sqrt);
   const T shrink = T(1.0 - s.lr * s.weight_decay);
+  const bool scaled = grad_scale != 1.0;
+  const T scale = static_cast<T>(grad_scale);  // the same rounding as mul_(grad, coef)
   // Every element updates on its own, so big parameters split across threads (same result on any thread count).
+  // The options in locals, not read through `o` inside the loop: the compiler cannot know the stores to p, m, v leave
+  // `o` alone, and a reload every element keeps the loop scalar. With loop-invariant flags it splits the loop per
+  // case and vectorises each (sqrt and division are exact in SIMD too, so the bits are those of the scalar loop).
+  const bool maximize = o.maximize, l2 = !decoupled && s.weight_decay != 0.0;
   parallel_for(n, kParallelGrain, [&](int64_t begin, int64_t end) {
+    T* __restrict pp = p;  // __restrict: the five arrays never overlap (one parameter's own buffers)
+    T* __restrict pg = grad;
+    T* __restrict pm = m;
+    T* __restrict pv = v;
     for (int64_t i = begin; i < end; ++i) {
-      T g = o.maximize ? -grad[i] : grad[i];
+      if (scaled) pg[i] *= scale;
+      T g = maximize ? -pg[i] : pg[i];
       if (decoupled) {
-        p[i] *= shrink;
-      } else if (s.weight_decay != 0.0) {
-        g += wd * p[i];
+        pp[i] *= shrink;
+      } else if (l2) {
+        g += wd * pp[i];
       }
-      m[i] = b1 * m[i] + one_b1 * g;
-      v[i] = b2 * v[i] + one_b2 * g * g;
-      T second = v[i];
+      pm[i] = b1 * pm[i] + one_b1 * g;
+      pv[i] = b2 * pv[i] + one_b2 * g * g;
+      T second = pv[i];
       if (vmax != nullptr) {
-        vmax[i] = std::max(vmax[i], v[i]);
+        vmax[i] = std::max(vmax[i], pv[i]);
         second = vmax[i];
       }
-      p[i] -= step_size * m[i] / (std::sqrt(second) / bc2 + eps);
+      pp[i] -= step_size * pm[i] / (std::sqrt(second) / bc2 + eps);
     }
   });
 }
@@ -64,19 +81,45 @@ std::vector<std::string> Adam::buffer_names() const {
   return {"exp_avg", "exp_avg_sq"};
 }
 
-void Adam::step() {
+void Adam::step() { step_scaled(1.0); }
+
+double Adam::clip_and_step(double max_norm) {
+  check(max_norm >= 0.0, "{}.clip_and_step: max_norm must be >= 0, got {}", name(), max_norm);
+  std::vector<Variable> all;
+  for (size_t g = 0; g < num_groups(); ++g) all.insert(all.end(), params(g).begin(), params(g).end());
+  const double norm = grad_norm(all, 2.0);
+  const double coef = max_norm / (norm + 1e-6);  // clip_grad_norm_'s scale, applied only below 1
+  step_scaled(coef < 1.0 ? coef : 1.0);
+  return norm;
+}
+
+void Adam::step_scaled(double grad_scale) {
+  // The bias corrections depend on the step count alone, which the parameters usually share: two pow calls per
+  // distinct count, not per parameter (for a tiny model they were a noticeable part of the step).
+  int64_t corrected_step = -1;
+  double correction1 = 1.0, correction2_sqrt = 1.0;
   for (const Update& u : prepare_step()) {
     const Variable& p = *u.param;
     State& s = *u.state;
     ++s.step;
-    const double t = static_cast<double>(s.step), lr = u.group->lr;
-    StepScalars sc{lr, u.group->weight_decay, lr / (1.0 - std::pow(options_.beta1, t)),
-                   std::sqrt(1.0 - std::pow(options_.beta2, t))};
+    if (s.step != corrected_step) {
+      const double t = static_cast<double>(s.step);
+      corrected_step = s.step;
+      correction1 = 1.0 - std::pow(options_.beta1, t);
+      correction2_sqrt = std::sqrt(1.0 - std::pow(options_.beta2, t));
+    }
+    const double lr = u.group->lr;
+    StepScalars sc{lr, u.group->weight_decay, lr / correction1, correction2_sqrt};
     dispatch_float(p.dtype(), name().c_str(), [&]<class T>() {
       T* vmax = options_.amsgrad ? s.buffers[2].data<T>() : nullptr;
       adam_step<T>(p.data().data<T>(), u.grad.data<T>(), s.buffers[0].data<T>(), s.buffers[1].data<T>(), vmax,
-                   p.numel(), options_, sc, decoupled_);
+                   p.numel(), options_, sc, decoupled_, grad_scale);
     });
+    // A strided gradient was packed into a copy for the step: scale the parameter's own, as clip_grad_norm_ would.
+    if (grad_scale != 1.0 && u.grad.raw_data() != p.grad().raw_data()) {
+      Tensor g = p.grad();
+      mul_(g, grad_scale);
+    }
   }
 }
 

@@ -24,6 +24,12 @@ class Adam : public Optimizer {
   Adam(std::vector<Variable> params, const AdamOptions& options = {});
   Adam(std::vector<ParamGroup> groups, const AdamOptions& options = {});
   void step() override;
+  // clip_grad_norm_(every parameter of this optimizer, in group order, max_norm) and step() fused: one pass reads the
+  // gradients for their joint 2-norm, then the update scales each gradient as it reads it (and writes it back
+  // scaled, as clip_grad_norm_ leaves it). The same values, bit for bit, as the two calls; one pass over the
+  // gradients fewer. Returns the norm before clipping.
+  //   loss.backward();  opt.clip_and_step(1.0);
+  double clip_and_step(double max_norm);
   const AdamOptions& options() const { return options_; }
 
  protected:
@@ -31,6 +37,7 @@ class Adam : public Optimizer {
 
  private:
   std::vector<std::string> buffer_names() const override;
+  void step_scaled(double grad_scale);  // step() with every gradient multiplied by grad_scale first
   AdamOptions options_;
   bool decoupled_;
 };

@@ -1,4 +1,5 @@
-// Gradient clipping: one pass to measure the joint norm, one in-place pass to scale.
+// Gradient clipping: one pass to measure the joint norm, one in-place pass to scale (optim::Adam::clip_and_step
+// folds the second into its update).
 #include "optim/clip_grad.h"
 
 #include <cmath>
@@ -8,25 +9,35 @@
 
 namespace glimpse::optim {
 
-double clip_grad_norm_(const std::vector<Variable>& params, double max_norm, double norm_type) {
-  check(max_norm >= 0.0, "clip_grad_norm_: max_norm must be >= 0, got {}", max_norm);
-  check(norm_type > 0.0, "clip_grad_norm_: norm_type must be > 0, got {}", norm_type);
-  const bool inf = std::isinf(norm_type);
-  double acc = 0.0;  // sum of |g|^p over all elements (or the largest |g| for p = inf)
+double grad_norm(const std::vector<Variable>& params, double norm_type) {
+  check(norm_type > 0.0, "grad_norm: norm_type must be > 0, got {}", norm_type);
+  const bool inf = std::isinf(norm_type), two = norm_type == 2.0;
+  double acc = 0.0;  // sum of |g|^p over all elements, in order (or the largest |g| for p = inf)
   for (const Variable& p : params) {
     const Tensor& g = p.grad();
     if (!g.defined()) continue;
     const Tensor c = g.contiguous();
-    dispatch_float(c.dtype(), "clip_grad_norm_", [&]<class T>() {
+    dispatch_float(c.dtype(), "grad_norm", [&]<class T>() {
       const T* d = c.data<T>();
-      for (int64_t i = 0; i < c.numel(); ++i) {
-        double a = std::abs(static_cast<double>(d[i]));
-        acc = inf ? std::max(acc, a) : acc + (norm_type == 2.0 ? a * a : std::pow(a, norm_type));
+      const int64_t n = c.numel();
+      if (two) {  // the common case without a branch or a call per element
+        for (int64_t i = 0; i < n; ++i) acc += static_cast<double>(d[i]) * static_cast<double>(d[i]);
+        return;
+      }
+      for (int64_t i = 0; i < n; ++i) {
+        const double a = std::abs(static_cast<double>(d[i]));
+        acc = inf ? std::max(acc, a) : acc + std::pow(a, norm_type);
       }
     });
   }
-  double total = inf ? acc : std::pow(acc, 1.0 / norm_type);
-  double coef = max_norm / (total + 1e-6);
+  return inf ? acc : std::pow(acc, 1.0 / norm_type);
+}
+
+double clip_grad_norm_(const std::vector<Variable>& params, double max_norm, double norm_type) {
+  check(max_norm >= 0.0, "clip_grad_norm_: max_norm must be >= 0, got {}", max_norm);
+  check(norm_type > 0.0, "clip_grad_norm_: norm_type must be > 0, got {}", norm_type);
+  const double total = grad_norm(params, norm_type);
+  const double coef = max_norm / (total + 1e-6);
   if (coef < 1.0) {
     for (const Variable& p : params) {
       if (!p.grad().defined()) continue;

@@ -109,12 +109,13 @@ Optimizer::State& Optimizer::state_for(size_t index, const Variable& p) {
     for (size_t b = 0; b < buffer_names().size(); ++b) s.buffers.push_back(zeros_like(p.data()));
     return s;
   }
-  std::vector<std::string> names = buffer_names();
   for (size_t b = 0; b < s.buffers.size(); ++b) {
     Tensor& buf = s.buffers[b];
-    check(buf.shape() == p.shape(), "{}.step: parameter {} now has shape {} but its state {} has shape {}: its data "
-          "was replaced (set_data) with another shape after a step; build a new optimizer for the new shape", name_,
-          index, p.shape(), names[b], buf.shape());
+    if (buf.shape() != p.shape()) {  // the names only on failure: building them every step allocates
+      check(false, "{}.step: parameter {} now has shape {} but its state {} has shape {}: its data was replaced "
+            "(set_data) with another shape after a step; build a new optimizer for the new shape", name_, index,
+            p.shape(), buffer_names()[b], buf.shape());
+    }
     // model.to(dtype) converts the parameters in place of the old ones; the moments follow them (nn/module.h
     // promises that optimizers holding the parameters stay valid).
     if (buf.dtype() != p.dtype()) buf = buf.to(p.dtype());

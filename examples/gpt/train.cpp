@@ -16,7 +16,6 @@
 #include "distributed/data_parallel.h"
 #include "figures.h"
 #include "optim/adam.h"
-#include "optim/clip_grad.h"
 #include "run/profile.h"
 #include "run/progress.h"
 #include "run/result.h"
@@ -186,8 +185,11 @@ int train(run::Cli& cli, Settings& s) {
     loss.backward();
     if (profiler) run::show_profile(profiler->stop(), cli.out, fmt::format("one GPT training step (step {})", iter));
     dp.average_gradients();
-    if (s.grad_clip > 0.0) optim::clip_grad_norm_(model.parameters(), s.grad_clip);
-    opt.step();
+    if (s.grad_clip > 0.0) {
+      opt.clip_and_step(s.grad_clip);  // clip_grad_norm_ over the optimizer's parameters, then step(), in one pass
+    } else {
+      opt.step();
+    }
     const double lr = opt.lr(0);  // the rate this step used
     sched->step();
     const double l = distributed::mean_over_ranks(loss.item());  // the whole batch's loss

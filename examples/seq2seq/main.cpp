@@ -193,6 +193,8 @@ int main(int argc, char** argv) {
   cli.add("--steps", o.steps, "reverse: optimizer steps (default 1500)")->check(run::positive());
   cli.add("--epochs", o.epochs, "translate: passes over TRAIN (default: LSTM 10, transformer 6)")
       ->check(run::positive());
+  cli.add("--max-steps", o.max_steps, "stop training after this many steps (0: no limit; a benchmark's short "
+          "run)")->check(run::non_negative());
   cli.add("--batch-size", o.batch_size, "sentences per step (0: task default, 32 / 64)")->check(run::non_negative());
   cli.add("--emb", o.emb, "embedding size (0: task default, 32 / 128)")->check(run::non_negative());
   cli.add("--hidden", o.hidden, "encoder LSTM size (0: task default, 64 / 256)")->check(run::non_negative());

@@ -27,6 +27,7 @@ struct Options {
   int64_t steps = 0;             // reverse: optimizer steps (0: the model's default, 1500)
   int64_t epochs = 0;            // translate: passes over TRAIN (0: the model's default, LSTM 10, Transformer 6)
   bool steps_given = false, epochs_given = false;  // on the command line (--compare's Transformer row keeps its own)
+  int64_t max_steps = 0;         // > 0: stop training after this many steps (a benchmark's short run, bench/)
   int64_t batch_size = 0, emb = 0, hidden = 0;  // 0: the task's default (reverse 32/32/64, translate 64/128/256)
   double lr = 0.0;               // 0: the task's default (reverse 3e-3, translate 1e-3)
   double clip = 1.0;

@@ -13,7 +13,6 @@
 #include "data/bleu.h"
 #include "models/seq2seq_checkpoint.h"
 #include "optim/adam.h"
-#include "optim/clip_grad.h"
 #include "run/profile.h"
 #include "run/progress.h"
 #include "data_parallel.h"
@@ -70,7 +69,8 @@ RunStats train_and_evaluate(const Options& o, const run::Cli& cli, const Corpus&
   const bool reverse = o.task == "reverse";
   const int64_t steps_per_epoch =
       reverse ? std::min<int64_t>(o.steps, 100) : (static_cast<int64_t>(corpus.train.size()) + o.batch_size - 1) / o.batch_size;
-  const int64_t total_steps = reverse ? o.steps : o.epochs * steps_per_epoch;
+  const int64_t planned = reverse ? o.steps : o.epochs * steps_per_epoch;
+  const int64_t total_steps = o.max_steps > 0 ? std::min(planned, o.max_steps) : planned;
   int64_t step = progress.count("step") ? std::stoll(progress.at("step")) : 0;
   Generator tf_gen(cli.seed + 17);
   DataParallelTraining dp(model.parameters(), {.seed = cli.seed, .losses = cli.out / ("losses_" + st.attention + ".tsv"),
@@ -120,8 +120,7 @@ RunStats train_and_evaluate(const Options& o, const run::Cli& cli, const Corpus&
                           fmt::format("one seq2seq training step ({} attention, step {})", o.attention, step));
       }
       dp.average_gradients();
-      optim::clip_grad_norm_(model.parameters(), o.clip);
-      opt.step();
+      opt.clip_and_step(o.clip);  // clip_grad_norm_(model.parameters(), o.clip), then step(), in one pass
       const double l = dp.batch_loss(loss);
       if (loss_count++ == 0) st.first_loss = l;
       st.last_loss = l;

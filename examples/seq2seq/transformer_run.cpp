@@ -16,7 +16,6 @@
 #include "data/tokenizer.h"
 #include "models/transformer_checkpoint.h"
 #include "optim/adam.h"
-#include "optim/clip_grad.h"
 #include "optim/lr_scheduler.h"
 #include "data_parallel.h"
 #include "run/progress.h"
@@ -110,7 +109,8 @@ RunStats train_transformer(const Options& o, const run::Cli& cli, const Corpus& 
   const bool reverse = o.task == "reverse";
   const int64_t per_epoch = reverse ? std::min<int64_t>(o.steps, 100)
                                     : (static_cast<int64_t>(corpus.train.size()) + o.batch_size - 1) / o.batch_size;
-  const int64_t total = reverse ? o.steps : o.epochs * per_epoch;
+  const int64_t planned = reverse ? o.steps : o.epochs * per_epoch;
+  const int64_t total = o.max_steps > 0 ? std::min(planned, o.max_steps) : planned;
   int64_t step = 0;
   if (o.resume) {  // weights, Adam's moments and the schedule's position; the flags must build the same model
     const auto progress = models::restore_transformer(checkpoint_path, {.model = &model, .optimizer = &opt,
@@ -159,8 +159,7 @@ RunStats train_transformer(const Options& o, const run::Cli& cli, const Corpus& 
       opt.zero_grad();
       loss.backward();
       dp.average_gradients();
-      optim::clip_grad_norm_(model.parameters(), o.clip);
-      opt.step();
+      opt.clip_and_step(o.clip);  // clip_grad_norm_(model.parameters(), o.clip), then step(), in one pass
       sched.step();
       const double l = dp.batch_loss(loss);
       if (timed++ == 0) st.first_loss = l;

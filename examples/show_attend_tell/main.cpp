@@ -148,8 +148,7 @@ int run_example(const run::Cli& cli, Options o) {
     Variable loss = cross_entropy(out.logits.reshape({-1, kVocab}), targets.reshape({-1}));
     opt.zero_grad();
     loss.backward();
-    optim::clip_grad_norm_(net.parameters(), 5.0);
-    opt.step();
+    opt.clip_and_step(5.0);  // clip_grad_norm_(net.parameters(), 5.0), then step(), in one pass
     schedule.step();
     const double l = loss.item<double>();
     if (s == 0) first_loss = l;

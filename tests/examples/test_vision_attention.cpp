@@ -61,3 +61,23 @@ TEST_CASE("vision_attention: bad flags exit 2, a missing data folder exits 1 wit
   CHECK(r.exit_code == 0);
   CHECK(r.output.find("--data") != std::string::npos);
 }
+
+TEST_CASE("vision_attention: --cnn-only trains the plain CNN alone and reports its speed") {
+  if (!have_mnist()) {
+    MESSAGE("no MNIST files: skipped");
+    return;
+  }
+  const auto dir = example_test::fresh_dir("vision_attention_cnn");
+  const auto r = example_test::run("vision_attention",
+                                   "--smoke --cnn-only --seed 1 --out '" + dir.string() + "'" + data_flag());
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  REQUIRE(r.result.count("cnn_ms_per_step") == 1);
+  CHECK(std::stod(r.result.at("cnn_ms_per_step")) > 0);
+  CHECK(r.result.count("vit_accuracy") == 0);  // the other four models did not run
+  CHECK(std::stod(r.result.at("cnn_last_loss")) < std::stod(r.result.at("cnn_first_loss")));
+  svg_test::check_svg_file(dir / "loss.svg");
+  CHECK_FALSE(std::filesystem::exists(dir / "vit_attention.svg"));
+  svg_test::check_html_file(dir / "report.html");
+  std::filesystem::remove_all(dir);
+}
