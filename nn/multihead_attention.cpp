@@ -91,7 +91,8 @@ AttentionOutput MultiheadAttention::forward(const Variable& query, const Variabl
                                             const MultiheadAttentionForwardOptions& options) const {
   check(query.defined() && key.defined() && value.defined(), "{}: query, key or value is undefined", kOp);
   const bool batched = query.dim() == 3;
-  const char* layout = batch_first_ ? "[B, T, features] (batch_first = true)" : "[T, B, features] (batch_first = false)";
+  const char* layout =
+      batch_first_ ? "[B, T, features] (batch_first = true)" : "[T, B, features] (batch_first = false)";
   check((query.dim() == 2 || query.dim() == 3) && key.dim() == query.dim() && value.dim() == query.dim(),
         "{}: query {}, key {} and value {} must all be {} or all unbatched [T, features]", kOp, query.shape(),
         key.shape(), value.shape(), layout);
