@@ -21,6 +21,7 @@
 #include "autograd/variable.h"
 #include "autograd/graph_dot.h"
 #include "autograd/ops_loss.h"
+#include "autograd/ops_masked_softmax.h"
 #include "autograd/ops_reduce.h"
 #include "autograd/ops_shape.h"
 #include "autograd/ops_matmul.h"

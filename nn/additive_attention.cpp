@@ -72,7 +72,7 @@ AttentionOutput AdditiveAttention::forward_projected(const Variable& query, cons
   Variable q = check_seq2seq_inputs(query, projected_keys, values, query_dim_, hidden_dim_, op);
   const int64_t B = q.size(0), Tq = q.size(1), Tk = projected_keys.size(1);
   Tensor m = seq2seq_scores_mask(mask, B, Tq, Tk, "AdditiveAttention");
-  Variable weights = masked_softmax(score_projected(q, projected_keys), m, false, 1.0, "AdditiveAttention");
+  Variable weights = masked_softmax(score_projected(q, projected_keys), m, {.caller = "AdditiveAttention"});
   Variable context = matmul(weights, values);  // [B, Tq, Tk] @ [B, Tk, dv] -> [B, Tq, dv]
   if (query.dim() == 2) return {context.squeeze(1), weights.squeeze(1)};
   return {context, weights};

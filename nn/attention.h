@@ -1,6 +1,6 @@
-// Attention, the functional half: masks, the masked softmax, the classic score functions and
-// scaled_dot_product_attention. The layers built on them (AdditiveAttention, LuongAttention, MultiheadAttention,
-// LocalAttention, HardAttention) live in their own files beside this one.
+// Attention, the functional half: masks, the classic score functions and scaled_dot_product_attention. The layers
+// built on them (AdditiveAttention, LuongAttention, MultiheadAttention, LocalAttention, HardAttention) live in their
+// own files beside this one; the masked softmax they all share is an op, in autograd/ops_masked_softmax.h.
 //
 // Every attention mechanism is the same three steps:
 //   1. score    s[i, j] = score(query i, key j)                    how well key j answers query i
@@ -16,18 +16,16 @@
 //     glimpse uses one convention everywhere, the one the mask helpers below produce.
 //   - float32/float64 "additive" masks: added to the scores before the softmax (0 = attend, -inf = masked out, any
 //     other number = a bias such as ALiBi's).
-// A mask broadcasts against the scores [*, Tq, Tk] (so [Tq, Tk] serves every batch entry and head).
-//
-// Fully masked rows. A query whose every key is masked has no distribution to take (softmax of all -inf is 0/0 =
-// NaN in PyTorch's math path). glimpse defines it: the weights of such a row are all exactly 0, hence its context is
-// 0 and no gradient flows through it. A padded query position then simply contributes nothing, instead of poisoning
-// the whole batch with NaN.
+// A mask broadcasts against the scores [*, Tq, Tk] (so [Tq, Tk] serves every batch entry and head). A query whose
+// every key is masked gets weights of exactly 0 (not NaN), so its context is 0 and no gradient flows through it
+// (masked_softmax, autograd/ops_masked_softmax.h, defines it).
 #pragma once
 
 #include <cstdint>
 #include <optional>
 #include <vector>
 
+#include "autograd/ops_masked_softmax.h"
 #include "autograd/variable.h"
 #include "tensor/random.h"
 
@@ -51,16 +49,6 @@ Tensor causal_mask(int64_t Tq, int64_t Tk);
 // Pass it as key_padding_mask so no query attends to padding. Lengths must lie in [0, T].
 Tensor padding_mask_from_lengths(const Tensor& lengths, int64_t T);
 Tensor padding_mask_from_lengths(const std::vector<int64_t>& lengths, int64_t T);
-
-// ---- the softmax every mechanism shares
-
-// scores: [*, Tq, Tk] -> weights [*, Tq, Tk] = softmax(scale * scores + mask) along the last dim, with causal
-// masking (j > i) when asked. One kernel walks each row once for mask + max, once for exp + sum, once to normalise
-// (no masked copy of the scores is ever made), and the backward is one fused pass per row too; masked
-// weights are exactly 0 and fully masked rows are all 0 (see the top of this file). `mask` is optional (undefined
-// Tensor = none), int64 or float, and must broadcast to the scores' shape. `op` names the caller in error messages.
-Variable masked_softmax(const Variable& scores, const Tensor& mask = Tensor(), bool causal = false,
-                        double scale = 1.0, const char* op = "masked_softmax");
 
 // ---- score functions: q: [*, Tq, dq], k: [*, Tk, dk] -> scores [*, Tq, Tk]
 // Leading dims broadcast. The weight shapes are those of the Linear layers that hold them (nn::Linear(in, out)

@@ -43,7 +43,7 @@ HardAttentionOutput HardAttention::forward(const Variable& query, const Variable
   Variable q = check_seq2seq_inputs(query, keys, values, query_dim_, key_dim_, kOp);
   const int64_t B = q.size(0), Tq = q.size(1), Tk = keys.size(1), rows = B * Tq;
   Tensor m = seq2seq_scores_mask(mask, B, Tq, Tk, kOp);
-  Variable probs = masked_softmax(align.score(q, keys), m, false, 1.0, kOp);  // [B, Tq, Tk]
+  Variable probs = masked_softmax(align.score(q, keys), m, {.caller = kOp});  // [B, Tq, Tk]
 
   // ---- choose j* per query, on plain numbers (this is where the gradient stops)
   std::vector<int64_t> chosen(static_cast<size_t>(rows), -1);

@@ -107,7 +107,7 @@ LocalAttentionOutput LocalAttention::forward(const Variable& query, const Variab
   }
 
   // ---- weights: Luong scores, softmax inside the window, (local-p) times the Gaussian around p_t
-  Variable weights = masked_softmax(align.score(q, keys), window, false, 1.0, kOp);  // [B, Tq, S]
+  Variable weights = masked_softmax(align.score(q, keys), window, {.caller = kOp});  // [B, Tq, S]
   if (predictive_) {
     const double sigma = static_cast<double>(window_) / 2.0;
     Variable s_pos(arange(0.0, static_cast<double>(S), 1.0, dt));  // [S]: 0, 1, ..., S - 1

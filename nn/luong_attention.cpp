@@ -46,7 +46,7 @@ AttentionOutput LuongAttention::forward(const Variable& query, const Variable& k
   Variable q = check_seq2seq_inputs(query, keys, values, query_dim_, key_dim_, "LuongAttention");
   const int64_t B = q.size(0), Tq = q.size(1), Tk = keys.size(1);
   Tensor m = seq2seq_scores_mask(mask, B, Tq, Tk, "LuongAttention");
-  Variable weights = masked_softmax(score(q, keys), m, false, 1.0, "LuongAttention");  // [B, Tq, Tk]
+  Variable weights = masked_softmax(score(q, keys), m, {.caller = "LuongAttention"});  // [B, Tq, Tk]
   Variable context = matmul(weights, values);                                           // [B, Tq, dv]
   if (query.dim() == 2) return {context.squeeze(1), weights.squeeze(1)};
   return {context, weights};

@@ -91,7 +91,8 @@ AttentionOutput MultiheadAttention::forward(const Variable& query, const Variabl
                                             const MultiheadAttentionForwardOptions& options) const {
   check(query.defined() && key.defined() && value.defined(), "{}: query, key or value is undefined", kOp);
   const bool batched = query.dim() == 3;
-  const char* layout = batch_first_ ? "[B, T, features] (batch_first = true)" : "[T, B, features] (batch_first = false)";
+  const char* layout =
+      batch_first_ ? "[B, T, features] (batch_first = true)" : "[T, B, features] (batch_first = false)";
   check((query.dim() == 2 || query.dim() == 3) && key.dim() == query.dim() && value.dim() == query.dim(),
         "{}: query {}, key {} and value {} must all be {} or all unbatched [T, features]", kOp, query.shape(),
         key.shape(), value.shape(), layout);
@@ -104,16 +105,18 @@ AttentionOutput MultiheadAttention::forward(const Variable& query, const Variabl
         "{}: key {} and value {} must have kdim = {} and vdim = {} features; build the layer with {{.kdim = {}, .vdim "
         "= {}}} for these inputs", kOp, key.shape(), value.shape(), kdim_, vdim_, key.size(-1), value.size(-1));
 
-  // Unbatched inputs are one batch entry; everything below sees [B, T, *] (bf) or [T, B, *] (!bf).
-  const bool bf = batch_first_ || !batched;
-  auto batch = [&](const Variable& x) { return batched ? x : x.unsqueeze(0); };
-  const Variable q_in = batch(query), k_in = batch(key), v_in = batch(value);
-  const int64_t B = q_in.size(bf ? 0 : 1), Tq = q_in.size(bf ? 1 : 0), Tk = k_in.size(bf ? 1 : 0);
-  check(k_in.size(bf ? 0 : 1) == B && v_in.size(bf ? 0 : 1) == B,
-        "{}: batch sizes differ: query {}, key {}, value {} (inputs are {})", kOp, query.shape(), key.shape(),
-        value.shape(), layout);
-  check(v_in.size(bf ? 1 : 0) == Tk, "{}: key {} and value {} have different lengths ({} vs {}); every key needs "
-        "one value", kOp, key.shape(), value.shape(), Tk, v_in.size(bf ? 1 : 0));
+  // ---- on entry, one layout for everything below: [B, T, features]. An unbatched [T, f] input gains a batch dim of
+  //      1; a [T, B, f] input (batch_first = false) is transposed, as a view.
+  auto to_batch_first = [&](const Variable& x) {
+    if (!batched) return x.unsqueeze(0);
+    return batch_first_ ? x : x.transpose(0, 1);
+  };
+  const Variable q_in = to_batch_first(query), k_in = to_batch_first(key), v_in = to_batch_first(value);
+  const int64_t B = q_in.size(0), Tq = q_in.size(1), Tk = k_in.size(1);
+  check(k_in.size(0) == B && v_in.size(0) == B, "{}: batch sizes differ: query {}, key {}, value {} (inputs are {})",
+        kOp, query.shape(), key.shape(), value.shape(), layout);
+  check(v_in.size(1) == Tk, "{}: key {} and value {} have different lengths ({} vs {}); every key needs one value", kOp,
+        key.shape(), value.shape(), Tk, v_in.size(1));
 
   // ---- in-projection: q = query W_qᵀ + b_q, and so on
   const int64_t E = embed_dim_, H = num_heads_, hd = head_dim_;
@@ -135,10 +138,8 @@ AttentionOutput MultiheadAttention::forward(const Variable& query, const Variabl
     v = project(v_in, v_proj_weight, bias_part(2));
   }
 
-  // ---- split into heads: [B, T, E] or [T, B, E] -> [B, H, T, hd] (a reshape then a permuted view)
-  auto heads = [&](const Variable& x, int64_t T) {
-    return bf ? x.reshape({B, T, H, hd}).permute({0, 2, 1, 3}) : x.reshape({T, B, H, hd}).permute({1, 2, 0, 3});
-  };
+  // ---- split into heads: [B, T, E] -> [B, T, H, hd] -> [B, H, T, hd] (a reshape, then a transposed view)
+  auto heads = [&](const Variable& x, int64_t T) { return x.reshape({B, T, H, hd}).transpose(1, 2); };
 
   // ---- masks, brought to shapes that broadcast against the scores [B, H, Tq, Tk]
   Tensor kpm = options.key_padding_mask, am = options.attn_mask;
@@ -165,14 +166,19 @@ AttentionOutput MultiheadAttention::forward(const Variable& query, const Variabl
                    .training = is_training(), .need_weights = options.need_weights};
   auto [context, weights] = scaled_dot_product_attention(heads(q, Tq), heads(k, Tk), heads(v, Tk), sdpa);
 
-  // ---- merge the heads back into the input's layout and project out
-  Variable merged = bf ? context.transpose(1, 2).reshape({B, Tq, E}) : context.permute({2, 0, 1, 3}).reshape({Tq, B, E});
-  Variable output = out_proj.forward(merged);
-  if (!batched) output = output.squeeze(0);
+  // ---- merge the heads ([B, H, Tq, hd] -> [B, Tq, H, hd] -> [B, Tq, E]) and project out
+  Variable output = out_proj.forward(context.transpose(1, 2).reshape({B, Tq, E}));
+  if (options.need_weights && options.average_attn_weights) weights = mean(weights, {1});  // over heads: [B, Tq, Tk]
 
+  // ---- on exit, back to the caller's layout: [B, Tq, E] stays, [Tq, B, E] is a transposed view (as in PyTorch,
+  //      which transposes for batch_first instead), unbatched drops the batch dim (from the weights too).
+  if (!batched) {
+    output = output.squeeze(0);
+    if (options.need_weights) weights = weights.squeeze(0);
+  } else if (!batch_first_) {
+    output = output.transpose(0, 1);
+  }
   if (!options.need_weights) return {output, Variable()};
-  if (options.average_attn_weights) weights = mean(weights, {1});  // over the heads -> [B, Tq, Tk]
-  if (!batched) weights = weights.squeeze(0);
   return {output, weights};
 }
 

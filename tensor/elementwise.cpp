@@ -226,7 +226,9 @@ Tensor sigmoid(const Tensor& x) {
     return e / (T(1) + e);
   });
 }
-Tensor relu(const Tensor& x) { return map_any(x, "relu", [](auto v) { return v <= 0 ? decltype(v)(0) : v; }); }  // NaN stays NaN
+Tensor relu(const Tensor& x) {
+  return map_any(x, "relu", [](auto v) { return v <= 0 ? decltype(v)(0) : v; });  // NaN stays NaN
+}
 Tensor sign(const Tensor& x) {
   return map_any(x, "sign", [](auto v) { return static_cast<decltype(v)>((v > 0) - (v < 0)); });
 }

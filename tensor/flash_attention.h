@@ -10,9 +10,9 @@
 // p = exp(s - lse) instead of storing them. Memory is O(T · d) plus one tile per thread; the arithmetic is the plain
 // path's plus one recomputation of q kᵀ in backward (FlashAttention-2, Dao 2023, adapted to a CPU's caches).
 //
-// Rules are those of nn::masked_softmax (nn/attention.h): an int64 mask element ≠ 0 masks a key out, a float mask is
-// added to the scaled score, is_causal masks keys j > i (top-left aligned), and a query whose every key is masked
-// gets an output of 0 and no gradient. These are raw kernels on Tensors; nn::scaled_dot_product_attention records
+// Rules are those of masked_softmax (tensor/masked_softmax.h): an int64 mask element ≠ 0 masks a key out, a float
+// mask is added to the scaled score, is_causal masks keys j > i (top-left aligned), and a query whose every key is
+// masked gets an output of 0 and no gradient. These are raw kernels on Tensors; nn::scaled_dot_product_attention records
 // them on the tape when the caller does not ask for the weights.
 #pragma once
 

@@ -248,7 +248,8 @@ Tensor binary_cross_entropy_with_logits_backward(const Tensor& grad, const Tenso
                           // sigmoid(v) - 1 = -sigmoid(-v), computed without overflow for either sign of v
                           const T e = std::exp(-std::abs(v));
                           const T sig_neg = v >= T(0) ? e / (T(1) + e) : T(1) / (T(1) + e);
-                          pd[b.offset[0] + i * b.stride[0]] = pg[b.offset[1] + i * b.stride[1]] * ((T(1) - tv) - w * sig_neg);
+                          pd[b.offset[0] + i * b.stride[0]] =
+                              pg[b.offset[1] + i * b.stride[1]] * ((T(1) - tv) - w * sig_neg);
                         }
                       });
     return d;

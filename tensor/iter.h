@@ -1,10 +1,13 @@
 // Walking the elements of strided tensors: the one loop every elementwise kernel is built on.
 //
-// `for_each_block<N>(shape, {strides0, strides1, ...}, fn)` visits all elements of `shape` for N operands at once. It
-// first merges dims that are laid out back to back in every operand (a contiguous tensor becomes one long dim), then
-// calls `fn(offsets, n, inner_strides)` once per innermost row: offsets[k] is operand k's element offset of the row's
-// first element, n its length, inner_strides[k] the step between its elements. Kernels check for inner strides of 1
-// (and 0, a broadcast scalar) and run a plain loop the compiler vectorises; anything else takes the strided loop.
+// `for_each_block<N>(shape, {&strides0, &strides1, ...}, fn)` visits all elements of `shape` for N operands at once
+// (the strides are passed by pointer, one Strides per operand, in elements). It first merges dims that are laid out
+// back to back in every operand (a contiguous tensor becomes one long dim), then calls `fn(block)` once per innermost
+// row with a `Block<N>`: block.offset[k] is operand k's element offset of the row's first element, block.n the row's
+// length, block.stride[k] the step between operand k's elements along the row. So element i of the row is
+// `data_k[block.offset[k] + i * block.stride[k]]`. Kernels check for strides of 1 (and 0, a broadcast scalar) and run
+// a plain loop the compiler vectorises; anything else takes the strided loop. parallel_for_each_block below does the
+// same walk split across threads.
 #pragma once
 
 #include <algorithm>
@@ -16,6 +19,7 @@
 
 namespace glimpse {
 
+// One innermost row of N operands, as for_each_block hands it to its callback (see the top of this file).
 template <size_t N>
 struct Block {
   std::array<int64_t, N> offset;

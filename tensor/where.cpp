@@ -26,8 +26,9 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
       const T* pb = cb.data<T>();
       parallel_for_each_block<4>(shape, {&out.strides(), &sc, &sa, &sb}, [&](const Block<4>& k) {
         for (int64_t i = 0; i < k.n; ++i) {
-          o[k.offset[0] + i * k.stride[0]] = pc[k.offset[1] + i * k.stride[1]] != C(0) ? pa[k.offset[2] + i * k.stride[2]]
-                                                                                       : pb[k.offset[3] + i * k.stride[3]];
+          o[k.offset[0] + i * k.stride[0]] = pc[k.offset[1] + i * k.stride[1]] != C(0)
+                                                 ? pa[k.offset[2] + i * k.stride[2]]
+                                                 : pb[k.offset[3] + i * k.stride[3]];
         }
       });
     });

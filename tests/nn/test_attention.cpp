@@ -1,6 +1,6 @@
-// Tests for nn/attention.cpp: mask helpers, the fused masked softmax, the score functions and
-// scaled_dot_product_attention, against hand-computed values, PyTorch's numbers (reference/sdpa_causal.safetensors)
-// and finite differences.
+// Tests for nn/attention.cpp: mask helpers, the score functions and scaled_dot_product_attention, against
+// hand-computed values, PyTorch's numbers (reference/sdpa_causal.safetensors) and finite differences. (The masked
+// softmax they share is an autograd op: tests/autograd/test_ops_masked_softmax.cpp.)
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -61,87 +61,6 @@ TEST_SUITE("attention") {
     CHECK_THROWS_WITH_AS(nn::padding_mask_from_lengths(std::vector<int64_t>{-1}, 5),
                          doctest::Contains("lengths[0] = -1"), Error);
     CHECK_THROWS_WITH_AS(nn::padding_mask_from_lengths(tensor({2.0, 3.0}), 5), doctest::Contains("int64"), Error);
-  }
-
-  TEST_CASE("masked_softmax: hand values, masked weights exactly 0, additive masks, scale") {
-    const double e = std::exp(1.0);
-    Variable s(tensor({1.0, 2.0}, {1, 2}));
-    Tensor w = nn::masked_softmax(s).data();
-    CHECK(w.at<float>({0, 0}) == doctest::Approx(1 / (1 + e)));
-    CHECK(w.at<float>({0, 1}) == doctest::Approx(e / (1 + e)));
-
-    // int64 mask: 1 = masked out, weight exactly 0, the rest renormalised.
-    Tensor wm = nn::masked_softmax(s, tensor(std::vector<int64_t>{0, 1}, {1, 2})).data();
-    CHECK(wm.at<float>({0, 0}) == 1.0f);
-    CHECK(wm.at<float>({0, 1}) == 0.0f);
-
-    // float mask: added to the scores. [1, 2] + [0, -1] = [1, 1] -> [0.5, 0.5]; -inf masks exactly.
-    Tensor wf = nn::masked_softmax(s, tensor({0.0, -1.0}, {1, 2})).data();
-    CHECK(wf.at<float>({0, 0}) == doctest::Approx(0.5));
-    CHECK(wf.at<float>({0, 1}) == doctest::Approx(0.5));
-    Tensor winf = nn::masked_softmax(s, tensor({-kInf, 0.0}, {2})).data();
-    CHECK(winf.tolist() == std::vector<double>{0.0, 1.0});
-
-    // scale multiplies the scores before the mask: softmax([0, 2])
-    Tensor ws = nn::masked_softmax(Variable(tensor({0.0, 1.0}, {1, 2})), Tensor(), false, 2.0).data();
-    CHECK(ws.at<float>({0, 1}) == doctest::Approx(e * e / (1 + e * e)));
-  }
-
-  TEST_CASE("masked_softmax: fully masked rows are all zeros, with zero gradient and no NaN") {
-    Variable s(tensor({1.0, 2.0, 3.0, 4.0, 5.0, 6.0}, {3, 2}, kFloat64), true);
-    Tensor mask = tensor(std::vector<int64_t>{0, 0, 1, 1, 0, 1}, {3, 2});
-    Variable w = nn::masked_softmax(s, mask);
-    CHECK(w.data().tolist()[2] == 0.0);
-    CHECK(w.data().tolist()[3] == 0.0);
-    CHECK(w.data().tolist()[4] == 1.0);
-    CHECK(w.data().tolist()[5] == 0.0);
-    sum(w * Variable(tensor({1.0, 2.0, 3.0, 4.0, 5.0, 6.0}, {3, 2}, kFloat64))).backward();
-    CHECK_FALSE(has_nan(s.grad()));
-    CHECK(s.grad().tolist()[2] == 0.0);
-    CHECK(s.grad().tolist()[3] == 0.0);
-    // A float mask of -inf everywhere is fully masked too.
-    Tensor wf = nn::masked_softmax(Variable(tensor({1.0, 2.0}, {1, 2})), full({1, 2}, -kInf)).data();
-    CHECK(wf.tolist() == std::vector<double>{0.0, 0.0});
-  }
-
-  TEST_CASE("masked_softmax: causal rows, broadcast masks, non-contiguous scores") {
-    Tensor w = nn::masked_softmax(Variable(zeros({3, 3})), Tensor(), /*causal=*/true).data();
-    const std::vector<double> third = {1.0, 0.0, 0.0, 0.5, 0.5, 0.0, 1.0 / 3, 1.0 / 3, 1.0 / 3};
-    for (size_t i = 0; i < third.size(); ++i) CHECK(w.tolist()[i] == doctest::Approx(third[i]));
-    // Rectangular causal (Tq = 2, Tk = 3), top-left aligned, batched: every batch entry alike.
-    Tensor wr = nn::masked_softmax(Variable(zeros({2, 2, 3})), Tensor(), true).data();
-    CHECK(wr.tolist() == std::vector<double>{1, 0, 0, 0.5, 0.5, 0, 1, 0, 0, 0.5, 0.5, 0});
-
-    // A [B, 1, Tk] mask broadcast over the queries, on scores that are a transposed view.
-    Tensor base = randn({2, 4, 3});           // [B, Tk, Tq]
-    Variable scores(base.transpose(1, 2));    // [B, Tq, Tk], not contiguous
-    Tensor mask = nn::padding_mask_from_lengths(std::vector<int64_t>{4, 2}, 4).unsqueeze(1);
-    Tensor out = nn::masked_softmax(scores, mask).data();
-    check_rows_sum_to_one(out);
-    for (int64_t t = 0; t < 3; ++t) {
-      CHECK(out.at<float>({1, t, 2}) == 0.0f);
-      CHECK(out.at<float>({1, t, 3}) == 0.0f);
-    }
-    // Against the plain softmax on the unmasked part of batch entry 1.
-    Tensor ref = softmax(base.transpose(1, 2).select(0, 1).narrow(-1, 0, 2), -1);
-    CHECK(allclose(out.select(0, 1).narrow(-1, 0, 2), ref, 1e-6, 1e-7));
-  }
-
-  TEST_CASE("masked_softmax: gradcheck with an additive mask, causal, scale and a fully masked row") {
-    Tensor mask = tensor({0.0, -0.5, 0.0, 0.0, -kInf, -kInf, -kInf, -kInf, 0.3, 0.0, 0.0, -kInf}, {3, 4}, kFloat64);
-    CHECK(gradcheck([&](const std::vector<Variable>& in) { return nn::masked_softmax(in[0], mask, false, 0.7); },
-                    {Variable(randn({2, 3, 4}, kFloat64), true)}));
-    CHECK(gradcheck([&](const std::vector<Variable>& in) { return nn::masked_softmax(in[0], Tensor(), true, 1.3); },
-                    {Variable(randn({2, 3, 5}, kFloat64), true)}));
-  }
-
-  TEST_CASE("masked_softmax: errors name the op and the shapes") {
-    CHECK_THROWS_WITH_AS(nn::masked_softmax(Variable(zeros({4}))), doctest::Contains("masked_softmax"), Error);
-    CHECK_THROWS_WITH_AS(nn::masked_softmax(Variable(zeros({2, 3, 4})), zeros({3, 5}, kInt64)),
-                         doctest::Contains("[3, 5]"), Error);
-    CHECK_THROWS_WITH_AS(nn::masked_softmax(Variable(zeros({2, 3, 4})), zeros({2, 2, 3, 4}, kInt64), false, 1.0, "MyLayer"),
-                         doctest::Contains("MyLayer"), Error);
-    CHECK_THROWS_WITH_AS(nn::masked_softmax(Variable(zeros({2, 3}, kInt64))), doctest::Contains("float"), Error);
   }
 
   TEST_CASE("score functions: dot, general, additive, concat by hand") {

@@ -788,7 +788,7 @@ TEST_CASE("empty tensors (numel 0) flow through every kind of op") {
 // (Line numbers are those of the file when the case was written; the function names are the reliable pointer.)
 
 TEST_CASE("regression: clamp_min and clamp_max work on int64 tensors") {
-  // elementwise.cpp:195-196 clamp_min / clamp_max pass +-INFINITY as the open bound, and elementwise.cpp:191 clamp
+  // (elementwise.cpp) clamp_min / clamp_max pass +-INFINITY as the open bound, and clamp
   // casts it with static_cast<int64_t>(INFINITY): undefined behaviour, INT64_MIN on x86. So clamp_min(int64
   // [-1, 5], 0) gives [0, -9223372036854775808]. Fix: in clamp, for integer T saturate the bounds before the cast
   // (e.g. `lo <= -2^63 ? numeric_limits<T>::lowest() : T(std::ceil(lo))` and `hi >= 2^63 ? max() :
@@ -799,7 +799,7 @@ TEST_CASE("regression: clamp_min and clamp_max work on int64 tensors") {
 }
 
 TEST_CASE("regression: comparing a float32 tensor with a scalar compares in float32") {
-  // elementwise.cpp:119 compare_scalar (behind eq/ne/lt/le/gt/ge with a double scalar) compares
+  // (elementwise.cpp) compare_scalar (behind eq/ne/lt/le/gt/ge with a double scalar) compares
   // static_cast<double>(a) with the double scalar, so a float32 element holding 0.1f is never equal to 0.1 (and is
   // > 0.1). PyTorch casts the scalar to the tensor's dtype:
   // torch.tensor([0.1]) == 0.1 is True, and glimpse's own eq(x, scalar_tensor(0.1)) says 1. Fix: for floating T
@@ -812,7 +812,7 @@ TEST_CASE("regression: comparing a float32 tensor with a scalar compares in floa
 }
 
 TEST_CASE("regression: allclose is false when only one side is infinite, or the infinities differ") {
-  // elementwise.cpp:319 allclose: for b = inf the bound atol + rtol * |b| is inf, and |a - b| = inf is not > inf,
+  // (elementwise.cpp) allclose: for b = inf the bound atol + rtol * |b| is inf, and |a - b| = inf is not > inf,
   // so allclose(1, inf) and allclose(inf, -inf) say true. PyTorch's isclose: infinities are close only to the same
   // infinity. Fix: after the `x[i] == y[i]` test, `if (std::isinf(x[i]) || std::isinf(y[i])) return false;`.
   CHECK_FALSE(allclose(tensor({1}), tensor({INFINITY})));
@@ -821,7 +821,7 @@ TEST_CASE("regression: allclose is false when only one side is infinite, or the 
 }
 
 TEST_CASE("regression: allclose and equal reject undefined tensors, naming themselves") {
-  // elementwise.cpp:313-324 allclose / equal never call check_defined: equal(x, Tensor()) quietly returns false
+  // (elementwise.cpp) allclose / equal never call check_defined: equal(x, Tensor()) quietly returns false
   // (the shapes differ), and allclose(Tensor(), x) throws from inside expand ("expand: the tensor is undefined"),
   // which points the reader at an op they never called. Fix: check_defined(a, "allclose") and check_defined(b,
   // "allclose") first (likewise "equal").
@@ -831,7 +831,7 @@ TEST_CASE("regression: allclose and equal reject undefined tensors, naming thems
 }
 
 TEST_CASE("regression: gelu_backward rejects an unknown approximate, like gelu") {
-  // elementwise.cpp:168 gelu_backward: anything but "tanh" silently takes the exact branch, so a typo ("Tanh")
+  // (elementwise.cpp) gelu_backward: anything but "tanh" silently takes the exact branch, so a typo ("Tanh")
   // trains with the wrong derivative while gelu(x, "Tanh") throws. Fix: the same check as gelu, naming
   // "gelu_backward".
   CHECK_THROWS_WITH_AS(gelu_backward(ones({2}), ones({2}), "Tanh"), doctest::Contains("gelu_backward"), glimpse::Error);
