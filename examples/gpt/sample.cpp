@@ -14,12 +14,12 @@ namespace gpt_example {
 using namespace glimpse;
 
 int sample(run::Cli& cli, Settings& s) {
-  const std::string ckpt_path = (cli.out / "ckpt.safetensors").string();
+  const std::string ckpt_path = s.ckpt.empty() ? (cli.out / "ckpt.safetensors").string() : s.ckpt;
   const Checkpoint ckpt = read_checkpoint(ckpt_path);
   adopt_checkpoint_settings(cli, s, ckpt.metadata(), ckpt_path, /*model_only=*/true);
   const data::CharVocab vocab = ckpt.vocab();
   models::GPT model(s.model(vocab.size()));
-  model.load_state_dict(ckpt.section("model"));
+  model.load_state_dict(ckpt.section("model"));  // a --save-dtype copy converts to float32
   model.eval();
   const std::vector<int64_t> prompt = encode_flag(vocab, s.prompt, "--prompt");
   check(!prompt.empty(), "--prompt: the prompt is empty; give at least one character (nanoGPT starts from \"\\n\")");

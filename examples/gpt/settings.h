@@ -25,6 +25,9 @@ struct Settings {
   double learning_rate = 1e-3, min_lr = 1e-4, weight_decay = 0.1, beta1 = 0.9, beta2 = 0.99, grad_clip = 1.0;
   int64_t warmup_iters = 100, lr_decay_iters = 2000;
   bool decay_lr = true, resume = false, eval_only = false;
+  // checkpoints: --ckpt is the file --sample and --resume read ("" = <out>/ckpt.safetensors); --save-dtype float16 or
+  // bfloat16 also writes the model alone at that size, <out>/ckpt_<dtype>.safetensors ("" = none)
+  std::string ckpt, save_dtype;
   // sampling (--sample) and the attention figures
   bool sample = false;
   bool profile = false;  // print the tape inspector's table for one training step
