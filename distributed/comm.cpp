@@ -36,6 +36,8 @@ MPI_Datatype mpi_type(DType d) {
     case DType::Float32: return MPI_FLOAT;
     case DType::Float64: return MPI_DOUBLE;
     case DType::Int64: return MPI_INT64_T;
+    case DType::Float16:
+    case DType::BFloat16: throw_storage_only(d, "distributed");
   }
   throw Error("distributed: unknown dtype");
 }

@@ -24,6 +24,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -32,6 +33,12 @@
 #include "tensor/safetensors.h"
 
 namespace glimpse::nn {
+
+// How Module::save writes a checkpoint: model.save(path, {.dtype = kFloat16}) stores every floating-point parameter
+// and buffer as float16 (or bfloat16): half the bytes, and load() converts back to the model's dtype.
+struct SaveOptions {
+  std::optional<DType> dtype = std::nullopt;  // default: each tensor's own dtype
+};
 
 class Module {
  public:
@@ -75,10 +82,12 @@ class Module {
   NamedTensors state_dict() const;
   // All or nothing: with strict, missing and unexpected names are errors; a shape or dtype mismatch always is. All
   // problems are listed in one Error and the module is left unchanged. A tied parameter is found under any of its
-  // names (a checkpoint written by PyTorch holds it under each; one written here, under the first).
+  // names (a checkpoint written by PyTorch holds it under each; one written here, under the first). The one dtype
+  // difference allowed: a float16 or bfloat16 tensor loads into a float32 or float64 one, converted (a checkpoint
+  // saved at half size).
   void load_state_dict(const NamedTensors& state, bool strict = true);
-  // state_dict() to / from a safetensors file (saving is atomic).
-  void save(const std::string& path) const;
+  // state_dict() to / from a safetensors file (saving is atomic); options.dtype converts on the way out.
+  void save(const std::string& path, const SaveOptions& options = {}) const;
   void load(const std::string& path, bool strict = true);
 
   // PyTorch-style summary: one line per layer with its settings, then the parameter count.

@@ -4,7 +4,8 @@
 // wrong shape or dtype, a truncated file) raises one Error listing every problem, and the model keeps its numbers.
 // That is why loading first checks every tensor and only then copies, and why values are copied *into* the existing
 // parameter tensors (copy_) instead of replacing them: an optimizer built from model.parameters() keeps pointing at
-// the live numbers after a load.
+// the live numbers after a load. A checkpoint saved at half size (save(path, {.dtype = kFloat16})) loads into a
+// float32 model the same way: copy_ widens each float16 or bfloat16 value exactly.
 #include <fmt/format.h>
 
 #include <string_view>
@@ -62,7 +63,9 @@ void Module::load_state_dict(const NamedTensors& state, bool strict) {
   auto fits = [&](const std::string& name, const Tensor& src, const Tensor& dst) {
     if (!src.defined()) {
       mismatched.push_back(fmt::format("\"{}\" is undefined in the checkpoint", name));
-    } else if (src.shape() != dst.shape() || src.dtype() != dst.dtype()) {
+    } else if (src.shape() != dst.shape() ||
+               // a float16/bfloat16 checkpoint loads into a floating model (converted); other dtypes must match
+               (src.dtype() != dst.dtype() && !(is_storage_only(src.dtype()) && is_floating(dst.dtype())))) {
       mismatched.push_back(fmt::format("\"{}\" is {} {} in the checkpoint but {} {} in the model", name, src.shape(),
                                        dtype_name(src.dtype()), dst.shape(), dtype_name(dst.dtype())));
     } else {
@@ -106,11 +109,13 @@ void Module::load_state_dict(const NamedTensors& state, bool strict) {
     throw Error(msg);
   }
 
-  // Everything fits: copying equal shapes and dtypes cannot fail part way.
+  // Everything fits: copying equal shapes cannot fail part way (copy_ converts a 16-bit source exactly).
   for (auto& [dst, src] : copies) dst.copy_(*src);
 }
 
-void Module::save(const std::string& path) const { save_safetensors(state_dict(), path); }
+void Module::save(const std::string& path, const SaveOptions& options) const {
+  save_safetensors(options.dtype ? state_dict().to(*options.dtype) : state_dict(), path);
+}
 
 void Module::load(const std::string& path, bool strict) {
   // A file that cannot be read throws here (naming the file), before the model is touched.

@@ -1,4 +1,5 @@
 // Creating tensors: empty/zeros/ones/full and their _like forms, arange, linspace, eye, and tensor() from values.
+// Every creator takes every dtype, float16 and bfloat16 included: values are computed in double and rounded once.
 #include "tensor/tensor.h"
 
 #include <cmath>
@@ -43,9 +44,9 @@ Tensor arange(double start, double end, double step, DType dtype) {
         "allocate", start, end, step, count);
   const auto n = static_cast<int64_t>(count);
   Tensor out = empty_for("arange", {n}, dtype);
-  dispatch(dtype, [&]<class T>() {
+  dispatch_all(dtype, [&]<class T>() {
     T* p = out.data<T>();
-    for (int64_t i = 0; i < n; ++i) p[i] = static_cast<T>(start + static_cast<double>(i) * step);
+    for (int64_t i = 0; i < n; ++i) p[i] = convert<T>(start + static_cast<double>(i) * step);
   });
   return out;
 }
@@ -53,12 +54,12 @@ Tensor linspace(double start, double end, int64_t steps, DType dtype) {
   check(steps >= 0, "linspace: steps must be non-negative (got {})", steps);
   Tensor out = empty_for("linspace", {steps}, dtype);
   double step = steps > 1 ? (end - start) / static_cast<double>(steps - 1) : 0.0;
-  dispatch(dtype, [&]<class T>() {
+  dispatch_all(dtype, [&]<class T>() {
     T* p = out.data<T>();
     // The second half counts back from `end`, so that the last value is exactly `end` (as PyTorch does).
     for (int64_t i = 0; i < steps; ++i) {
-      p[i] = static_cast<T>(2 * i < steps ? start + static_cast<double>(i) * step
-                                          : end - static_cast<double>(steps - 1 - i) * step);
+      p[i] = convert<T>(2 * i < steps ? start + static_cast<double>(i) * step
+                                        : end - static_cast<double>(steps - 1 - i) * step);
     }
   });
   return out;
@@ -66,9 +67,9 @@ Tensor linspace(double start, double end, int64_t steps, DType dtype) {
 Tensor eye(int64_t n, DType dtype) {
   check(n >= 0, "eye: negative size n = {}; n must be >= 0", n);
   Tensor out = empty_for("eye", {n, n}, dtype).fill_(0.0);
-  dispatch(dtype, [&]<class T>() {
+  dispatch_all(dtype, [&]<class T>() {
     T* p = out.data<T>();
-    for (int64_t i = 0; i < n; ++i) p[i * n + i] = T(1);
+    for (int64_t i = 0; i < n; ++i) p[i * n + i] = convert<T>(1.0);
   });
   return out;
 }
@@ -81,10 +82,10 @@ Tensor from_values(const V& values, const Shape& shape_in, DType dtype) {
   check(shape.numel() == static_cast<int64_t>(values.size()), "tensor: {} values do not fill shape {} ({} elements)",
         values.size(), shape, shape.numel());
   Tensor out = empty(shape, dtype);
-  dispatch(dtype, [&]<class T>() {
+  dispatch_all(dtype, [&]<class T>() {
     T* p = out.data<T>();
     int64_t i = 0;
-    for (auto v : values) p[i++] = static_cast<T>(v);
+    for (auto v : values) p[i++] = convert<T>(v);
   });
   return out;
 }

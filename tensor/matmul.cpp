@@ -101,8 +101,8 @@ void check_operands(const Tensor& a, const Tensor& b, const char* op) {
   check_defined(a, op);
   check_defined(b, op);
   check(is_floating(a.dtype()) && is_floating(b.dtype()),
-        "{}: {} ({}) @ {} ({}): dtype int64 is not supported; convert first with .to(kFloat32)", op, a.shape(),
-        dtype_name(a.dtype()), b.shape(), dtype_name(b.dtype()));
+        "{}: {} ({}) @ {} ({}): matmul computes in float32 or float64; convert first with .to(kFloat32)", op,
+        a.shape(), dtype_name(a.dtype()), b.shape(), dtype_name(b.dtype()));
   // No silent promotion: a float64 operand in a float32 model is almost always a mistake worth seeing.
   check(a.dtype() == b.dtype(),
         "{}: {} ({}) @ {} ({}): dtypes differ; convert one operand first, e.g. b.to(a.dtype())", op, a.shape(),

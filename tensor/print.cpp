@@ -156,8 +156,10 @@ std::string to_string(const Tensor& t) {
   if (!t.defined()) return "tensor(undefined)";
   const std::string prefix = "tensor(";
   const int indent = static_cast<int>(prefix.size());
+  // The 16-bit floats print through float32, which holds each of their values exactly.
+  const Tensor shown = is_storage_only(t.dtype()) ? t.to(kFloat32) : t;
   const std::string body =
-      t.numel() == 0 ? "[]" : dispatch(t.dtype(), [&]<class T>() { return Printer<T>(t).body(indent); });
+      t.numel() == 0 ? "[]" : dispatch(shown.dtype(), [&]<class T>() { return Printer<T>(shown).body(indent); });
   const std::vector<std::string> suffixes = {fmt::format("shape={}", t.shape()),
                                              fmt::format("dtype={}", dtype_name(t.dtype()))};
   return add_suffixes(prefix + body, suffixes, indent);

@@ -68,6 +68,21 @@ const Tensor& NamedTensors::at(std::string_view name) const {
                           names.empty() ? "(none)" : names));
 }
 
+NamedTensors NamedTensors::to(DType dtype) const {
+  check(is_floating(dtype) || is_storage_only(dtype),
+        "NamedTensors::to: dtype {} is not a floating-point type; pick float32, float64, float16 or bfloat16",
+        dtype_name(dtype));
+  NamedTensors out{.tensors = {}, .metadata = metadata};
+  out.tensors.reserve(tensors.size());
+  for (const auto& [name, t] : tensors) {
+    const bool floating = t.defined() && (is_floating(t.dtype()) || is_storage_only(t.dtype()));
+    out.add(name, floating ? t.to(dtype) : t);
+  }
+  return out;
+}
+
+// ---- reading
+
 NamedTensors parse_safetensors(std::string_view bytes, std::string_view source) {
   const Source src{"parse_safetensors", source};
   if (bytes.size() < 8) {

@@ -8,9 +8,10 @@
 //                "wte": {"dtype": "F32", "shape": [65, 64], "data_offsets": [0, 16640]}, ...}
 //   the data  every tensor's elements, row-major and little-endian, at [begin, end) bytes from the start of the data
 //
-// glimpse reads and writes the dtypes it has: F32, F64 and I64. Reading checks everything the header claims against
-// the bytes actually present before allocating anything, so a corrupt or hostile file raises glimpse::Error naming
-// the file, the tensor and the problem, and never crashes or makes a huge allocation.
+// glimpse reads and writes the dtypes it has: F32, F64, I64, and the storage dtypes F16 (IEEE half) and BF16
+// (bfloat16), whose bytes are the same little-endian 16-bit patterns PyTorch and NumPy use. Reading checks everything
+// the header claims against the bytes actually present before allocating anything, so a corrupt or hostile file raises
+// glimpse::Error naming the file, the tensor and the problem, and never crashes or makes a huge allocation.
 #pragma once
 
 #include <map>
@@ -39,6 +40,10 @@ struct NamedTensors {
   // The tensor called `name`, or an Error listing the names there are.
   const Tensor& at(std::string_view name) const;
   size_t size() const { return tensors.size(); }
+  // A copy in which every floating-point tensor (float32, float64, float16, bfloat16) is converted to `dtype`, a
+  // floating dtype: how a checkpoint is stored at half size (or widened back). int64 tensors (step counts, token ids)
+  // are kept as they are; so is the metadata. Tensors already in `dtype` are shared, not copied.
+  NamedTensors to(DType dtype) const;
   bool empty() const { return tensors.empty(); }
 };
 

@@ -24,7 +24,7 @@ static_assert(std::endian::native == std::endian::little,
 constexpr uint64_t kMaxHeaderBytes = 100'000'000;  // the cap of the reference implementation
 constexpr const char* kMetadataKey = "__metadata__";
 
-// ---- dtypes: safetensors spells them F32, F64, I64, ... (dtype_from_code gives nullopt for a code glimpse lacks)
+// ---- dtypes: safetensors spells them F32, F64, I64, F16, BF16 (dtype_from_code: nullopt for a code glimpse lacks)
 std::string_view dtype_code(DType d);
 std::optional<DType> dtype_from_code(std::string_view code);
 

@@ -20,19 +20,21 @@ namespace glimpse::safetensors_detail {
 
 using json = nlohmann::json;
 
-// ---- dtypes: safetensors spells them F32, F64, I64
+// ---- dtypes: safetensors spells them F32, F64, I64, F16, BF16
 
 std::string_view dtype_code(DType d) {
   switch (d) {
     case DType::Float32: return "F32";
     case DType::Float64: return "F64";
     case DType::Int64: return "I64";
+    case DType::Float16: return "F16";
+    case DType::BFloat16: return "BF16";
   }
   return "?";
 }
 
 std::optional<DType> dtype_from_code(std::string_view code) {
-  for (DType d : {DType::Float32, DType::Float64, DType::Int64}) {
+  for (DType d : {DType::Float32, DType::Float64, DType::Int64, DType::Float16, DType::BFloat16}) {
     if (code == dtype_code(d)) return d;
   }
   return std::nullopt;
@@ -104,7 +106,7 @@ Entry read_entry(const std::string& name, const json& info, uint64_t data_size, 
   if (!dtype.is_string()) fail(src, "{}: \"dtype\" must be a string such as \"F32\", got {}", who, shown(dtype));
   std::optional<DType> d = dtype_from_code(dtype.get_ref<const std::string&>());
   if (!d) {
-    fail(src, "{}: unsupported dtype {}; glimpse reads F32, F64 and I64 (convert the tensor first)", who,
+    fail(src, "{}: unsupported dtype {}; glimpse reads F32, F64, I64, F16 and BF16 (convert the tensor first)", who,
          quote_name(dtype.get_ref<const std::string&>()));
   }
   e.dtype = *d;

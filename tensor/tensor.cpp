@@ -77,17 +77,19 @@ const Tensor& Tensor::copy_(const Tensor& src) const {
   check(b == shape_, "copy_: source of shape {} does not broadcast to destination shape {}", src.shape(), shape_);
   bump_version();
   Strides ss = broadcast_strides(src.shape(), src.strides(), shape_);
-  dispatch(dtype_, [&]<class D>() {
-    dispatch(src.dtype(), [&]<class S>() {
+  // Every pair of the five dtypes, the 16-bit floats included: copying is how a tensor changes dtype, and convert()
+  // (half.h) rounds to 16 bits correctly.
+  dispatch_all(dtype_, [&]<class D>() {
+    dispatch_all(src.dtype(), [&]<class S>() {
       D* dst = data<D>();
       const S* s = src.data<S>();
       for_each_block<2>(shape_, {&strides_, &ss}, [&](const Block<2>& blk) {
         D* d = dst + blk.offset[0];
         const S* q = s + blk.offset[1];
         if (blk.stride[0] == 1 && blk.stride[1] == 1) {
-          for (int64_t i = 0; i < blk.n; ++i) d[i] = static_cast<D>(q[i]);
+          for (int64_t i = 0; i < blk.n; ++i) d[i] = convert<D>(q[i]);
         } else {
-          for (int64_t i = 0; i < blk.n; ++i) d[i * blk.stride[0]] = static_cast<D>(q[i * blk.stride[1]]);
+          for (int64_t i = 0; i < blk.n; ++i) d[i * blk.stride[0]] = convert<D>(q[i * blk.stride[1]]);
         }
       });
     });
@@ -98,8 +100,8 @@ const Tensor& Tensor::copy_(const Tensor& src) const {
 const Tensor& Tensor::fill_(double value) const {
   check_defined(*this, "fill_");
   bump_version();
-  dispatch(dtype_, [&]<class T>() {
-    T v = static_cast<T>(value);
+  dispatch_all(dtype_, [&]<class T>() {
+    const T v = convert<T>(value);
     T* base = data<T>();
     for_each_block<1>(shape_, {&strides_}, [&](const Block<1>& blk) {
       T* d = base + blk.offset[0];

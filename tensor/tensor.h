@@ -1,4 +1,5 @@
-// Tensor: an n-d array of float32, float64 or int64 numbers, with NumPy/PyTorch view semantics.
+// Tensor: an n-d array of float32, float64 or int64 numbers (or float16 / bfloat16, stored but not computed in: see
+// dtype.h), with NumPy/PyTorch view semantics.
 //
 // A Tensor is a cheap handle: copying it copies a shared_ptr, and the copy shares the numbers. It describes its
 // elements with a shape, strides (in elements) and an offset into a shared Storage, so reshape, transpose, permute,
@@ -132,7 +133,7 @@ T Tensor::item() const {
   check_defined(*this, "item");
   check(numel() == 1, "item: only a one-element tensor converts to a number, this one has shape {} ({} elements)",
         shape_, numel());
-  return dispatch(dtype_, [&]<class S>() { return static_cast<T>(*(static_cast<S*>(storage_->data()) + offset_)); });
+  return dispatch_all(dtype_, [&]<class S>() { return convert<T>(*(static_cast<S*>(storage_->data()) + offset_)); });
 }
 
 template <class T>

@@ -22,6 +22,14 @@ Tensor series(const std::vector<double>& v) {
   return tensor(v, {static_cast<int64_t>(v.size())}, kFloat64);
 }
 
+void add_metadata(NamedTensors& all, const std::map<std::string, std::string>& settings, int64_t iter,
+                  const data::CharVocab& vocab) {
+  for (const auto& [key, value] : settings) all.metadata[key] = value;
+  all.metadata["program"] = "glimpse examples/gpt";
+  all.metadata["iter"] = std::to_string(iter);
+  all.metadata["vocab"] = vocab.chars();
+}
+
 std::vector<double> values(const NamedTensors& all, const std::string& name) {
   const Tensor* t = all.find(name);
   return t != nullptr ? t->tolist() : std::vector<double>{};
@@ -40,13 +48,20 @@ void save_checkpoint(const std::string& path, const models::GPT& model, const op
   all.add("history.eval_iter", series(history.eval_iter));
   all.add("history.eval_train", series(history.eval_train));
   all.add("history.eval_val", series(history.eval_val));
-  for (const auto& [key, value] : settings) all.metadata[key] = value;
-  all.metadata["program"] = "glimpse examples/gpt";
-  all.metadata["iter"] = std::to_string(iter);
-  all.metadata["vocab"] = vocab.chars();
+  add_metadata(all, settings, iter, vocab);
   all.metadata["rng"] = "derived: every step's draws come from generators seeded by (config.--seed, step, purpose)";
   std::filesystem::create_directories(std::filesystem::path(path).parent_path());
   save_safetensors(all, path);  // atomic: a temporary file renamed over the old checkpoint
+}
+
+void save_model_copy(const std::string& path, const models::GPT& model, DType dtype, int64_t iter,
+                     const std::map<std::string, std::string>& settings, const data::CharVocab& vocab) {
+  NamedTensors all;
+  add_section(all, "model", model.state_dict().to(dtype));
+  add_metadata(all, settings, iter, vocab);
+  all.metadata["saved_dtype"] = std::string(dtype_name(dtype));
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+  save_safetensors(all, path);
 }
 
 Checkpoint read_checkpoint(const std::string& path) {

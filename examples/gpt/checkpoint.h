@@ -40,6 +40,12 @@ struct Checkpoint {
   History history() const;
 };
 
+// The model alone with its floating tensors in `dtype` (e.g. float16: half the bytes), and the metadata (settings,
+// vocabulary, step; "saved_dtype" = the dtype): what --save-dtype writes beside the full checkpoint. --sample and
+// --resume --eval-only read it like a full checkpoint; it holds no optimizer state, so training cannot resume from it.
+void save_model_copy(const std::string& path, const glimpse::models::GPT& model, glimpse::DType dtype, int64_t iter,
+                     const std::map<std::string, std::string>& settings, const glimpse::data::CharVocab& vocab);
+
 // A clear Error when there is no file, or it is not a checkpoint of this program.
 Checkpoint read_checkpoint(const std::string& path);
 

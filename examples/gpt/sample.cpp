@@ -19,7 +19,7 @@ int sample(run::Cli& cli, Settings& s) {
   NamedTensors weights;
   std::string chars;
   if (s.init_from.empty()) {
-    const std::string ckpt_path = (cli.out / "ckpt.safetensors").string();
+    const std::string ckpt_path = s.ckpt.empty() ? (cli.out / "ckpt.safetensors").string() : s.ckpt;
     const Checkpoint ckpt = read_checkpoint(ckpt_path);
     adopt_checkpoint_settings(cli, s, ckpt.metadata(), ckpt_path, /*model_only=*/true);
     chars = ckpt.vocab().chars();
@@ -32,7 +32,7 @@ int sample(run::Cli& cli, Settings& s) {
   }
   const data::CharVocab vocab(chars);
   models::GPT model(s.model(vocab.size()));
-  model.load_state_dict(weights);
+  model.load_state_dict(weights);  // a --save-dtype copy converts to float32
   model.eval();
   const std::vector<int64_t> prompt = encode_flag(vocab, s.prompt, "--prompt");
   check(!prompt.empty(), "--prompt: the prompt is empty; give at least one character (nanoGPT starts from \"\\n\")");

@@ -89,7 +89,12 @@ void add_flags(Cli& cli, Settings& s) {
                "inspector; also <out>/profile.txt and profile.svg)");
   cli.add_flag("--eval-only,--eval_only", s.eval_only, "with --resume: evaluate the checkpoint on --eval-iters "
                "batches per split and stop");
-  cli.add_flag("--sample", s.sample, "sample from <out>/ckpt.safetensors instead of training");
+  cli.add_flag("--sample", s.sample, "sample from <out>/ckpt.safetensors (or --ckpt) instead of training");
+  cli.add("--ckpt", s.ckpt, "the checkpoint --sample and --resume read, instead of <out>/ckpt.safetensors (a "
+          "--save-dtype copy can be sampled and evaluated with --eval-only)");
+  cli.add("--save-dtype", s.save_dtype, "also write the model alone in this dtype, <out>/ckpt_<dtype>.safetensors, "
+          "at every checkpoint (with --eval-only: once, from the checkpoint read)")
+      ->check(CLI::IsMember({"float16", "bfloat16", "float32"}));
   cli.add("--init-from,--init_from", s.init_from, "start from this PyTorch-written safetensors state_dict (nanoGPT's "
           "names; the model's shape is read from it, the vocabulary from --data): train on from it, or --sample "
           "from it");

@@ -26,6 +26,9 @@ struct Settings {
   int64_t warmup_iters = 100, lr_decay_iters = 2000;
   bool decay_lr = true, resume = false, eval_only = false;
   std::string init_from;  // a PyTorch-written (nanoGPT) state_dict to train on from, or --sample from
+  // checkpoints: --ckpt is the file --sample and --resume read ("" = <out>/ckpt.safetensors); --save-dtype float16 or
+  // bfloat16 also writes the model alone at that size, <out>/ckpt_<dtype>.safetensors ("" = none)
+  std::string ckpt, save_dtype;
   // sampling (--sample) and the attention figures
   bool sample = false;
   bool profile = false;  // print the tape inspector's table for one training step

@@ -63,14 +63,20 @@ double estimate_loss(models::GPT& model, const data::TextBlocks& blocks, const S
 
 int train(run::Cli& cli, Settings& s) {
   const std::string ckpt_path = (cli.out / "ckpt.safetensors").string();
+  const std::string read_path = s.ckpt.empty() ? ckpt_path : s.ckpt;  // what --resume reads
+  const std::string copy_path = (cli.out / ("ckpt_" + s.save_dtype + ".safetensors")).string();  // --save-dtype
+  const DType copy_dtype = s.save_dtype == "float16" ? kFloat16 : s.save_dtype == "bfloat16" ? kBFloat16 : kFloat32;
   const std::string text = data::read_text_file(s.data);
   const data::CharVocab vocab = data::CharVocab::from_text(text);
   Checkpoint ckpt;
   if (s.resume) {
-    ckpt = read_checkpoint(ckpt_path);
-    adopt_checkpoint_settings(cli, s, ckpt.metadata(), ckpt_path);
+    ckpt = read_checkpoint(read_path);
+    adopt_checkpoint_settings(cli, s, ckpt.metadata(), read_path);
+    check(s.eval_only || !ckpt.metadata().contains("saved_dtype"), "--resume: {} is a model-only copy written by "
+          "--save-dtype (no optimizer state); evaluate it (--eval-only), sample from it (--sample), or resume from "
+          "the full checkpoint", read_path);
     check(ckpt.vocab().chars() == vocab.chars(), "--resume: the checkpoint {} was trained on a text with another "
-          "vocabulary ({} characters) than --data {} ({} characters); resume with the same --data", ckpt_path,
+          "vocabulary ({} characters) than --data {} ({} characters); resume with the same --data", read_path,
           ckpt.vocab().size(), s.data, vocab.size());
   }
   std::optional<InitFrom> init;  // --init-from: the model's shape and weights come from a PyTorch-written file
@@ -101,9 +107,11 @@ int train(run::Cli& cli, Settings& s) {
   int64_t iter = 0;
   if (init) model.load_state_dict(init->state);  // strict: one Error lists every missing / unexpected / mis-shaped key
   if (s.resume) {
-    model.load_state_dict(ckpt.section("model"));
-    opt.load_state_dict(ckpt.section("optim"));
-    sched->load_state_dict(ckpt.section("sched"));
+    model.load_state_dict(ckpt.section("model"));  // a float16 / bfloat16 copy converts to float32 here
+    if (!s.eval_only) {
+      opt.load_state_dict(ckpt.section("optim"));
+      sched->load_state_dict(ckpt.section("sched"));
+    }
     history = ckpt.history();
     iter = ckpt.iter();
     check(iter <= s.max_iters, "--resume: the checkpoint is at step {}, beyond --max-iters {}; pass a larger "
@@ -119,10 +127,18 @@ int train(run::Cli& cli, Settings& s) {
     Generator gt(stream_seed(cli.seed, iter, kEvalTrain)), gv(stream_seed(cli.seed, iter, kEvalVal));
     const double tl = estimate_loss(model, train_blocks, s, gt, shard);
     const double vl = estimate_loss(model, val_blocks, s, gv, shard);
-    fmt::print("step {}: train loss {:.4f}, val loss {:.4f} ({} batches of {} per split)\n", iter, tl, vl,
-               s.eval_iters, s.batch_size);
+    const auto saved = ckpt.metadata().find("saved_dtype");
+    const std::string ckpt_dtype = saved == ckpt.metadata().end() ? "float32" : saved->second;
+    fmt::print("step {}: train loss {:.4f}, val loss {:.4f} ({} batches of {} per split; {}, {})\n", iter, tl, vl,
+               s.eval_iters, s.batch_size, read_path, ckpt_dtype);
+    if (!s.save_dtype.empty() && main_rank) {
+      save_model_copy(copy_path, model, copy_dtype, iter, pinned_settings(s, cli.seed), ckpt.vocab());
+      fmt::print("wrote {} ({} bytes; the checkpoint read: {} bytes)\n", copy_path,
+                 std::filesystem::file_size(copy_path), std::filesystem::file_size(read_path));
+    }
     run::Result result;
-    result.add("val_loss", vl).add("train_loss", tl).add("eval_iters", s.eval_iters).add("iters", iter);
+    result.add("val_loss", vl).add("train_loss", tl).add("eval_iters", s.eval_iters).add("iters", iter)
+        .add("ckpt_dtype", ckpt_dtype);
     result.print();
     return 0;
   }
@@ -163,6 +179,7 @@ int train(run::Cli& cli, Settings& s) {
       if (main_rank) {
         save_checkpoint(ckpt_path, model, opt, *sched, history, iter, settings, vocab);
         save_model_file((cli.out / "model.safetensors").string(), model);  // the weights alone, for PyTorch
+        if (!s.save_dtype.empty()) save_model_copy(copy_path, model, copy_dtype, iter, settings, vocab);
       }
     }
     if (iter >= s.max_iters) break;

@@ -1,5 +1,6 @@
-// Tests for nn/state_dict.cpp: names and order, in-place loading, all-or-nothing errors, files.
+// Tests for nn/state_dict.cpp: names and order, in-place loading, all-or-nothing errors, files, half-size saves.
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include <cstdio>
 #include <fstream>
@@ -199,6 +200,65 @@ TEST_SUITE("state_dict") {
     CHECK_THROWS_WITH_AS(p.load(path), doctest::Contains("leaf.safetensors"), glimpse::Error);
     CHECK_THROWS_WITH_AS(p.load(path), doctest::Contains("missing keys: \"scale\""), glimpse::Error);
     CHECK(same_as_snapshot(p, before));
+    std::remove(path.c_str());
+  }
+
+  TEST_CASE("save with a dtype writes a half-size checkpoint that loads back into a float32 model, converted") {
+    Parent a;
+    manual_seed(18);
+    for (auto& [_, t] : a.state_dict().tensors) {
+      if (t.dtype() != kInt64) t.copy_(randn(t.shape()));
+    }
+    const std::string full_path = temp_path("full.safetensors");
+    a.save(full_path);
+    for (DType d : {kFloat16, kBFloat16}) {
+      const std::string path = temp_path(fmt::format("{}.safetensors", dtype_name(d)));
+      a.save(path, {.dtype = d});
+      // On disk: the floating tensors in d (int64 buffers as they were), each value rounded once from float32.
+      const NamedTensors on_disk = load_safetensors(path);
+      int64_t floats = 0;
+      for (const auto& [name, t] : a.state_dict().tensors) {
+        const Tensor& saved = on_disk.at(name);
+        CHECK(saved.dtype() == (t.dtype() == kInt64 ? kInt64 : d));
+        CHECK(saved.tolist() == t.to(d).tolist());
+        if (t.dtype() != kInt64) floats += t.numel();
+      }
+      // The data shrinks by 2 bytes per float32 number (the JSON header differs only in the dtype codes).
+      const auto full_size = static_cast<int64_t>(read_file(full_path).size());
+      const auto half_size = static_cast<int64_t>(read_file(path).size());
+      CHECK(full_size - half_size >= 2 * floats);
+      CHECK(full_size - half_size < 2 * floats + 64);
+
+      // Loading converts to the model's float32; the values are the 16-bit ones, widened exactly.
+      Parent b;
+      b.load(path);
+      for (const auto& [name, t] : b.state_dict().tensors) {
+        CHECK(t.dtype() == a.state_dict().at(name).dtype());
+        CHECK(t.tolist() == on_disk.at(name).tolist());
+      }
+      std::remove(path.c_str());
+    }
+    std::remove(full_path.c_str());
+  }
+
+  TEST_CASE("a half-size checkpoint that does not fit leaves the model unchanged") {
+    const std::string path = temp_path("leaf_half.safetensors");
+    Leaf leaf;
+    leaf.save(path, {.dtype = kBFloat16});
+    Parent p;
+    auto before = snapshot(p);
+    CHECK_THROWS_WITH_AS(p.load(path), doctest::Contains("missing keys: \"scale\""), glimpse::Error);
+    CHECK(same_as_snapshot(p, before));
+    // A float32 checkpoint still does not load into a float64 model: only 16-bit sources convert.
+    Leaf wide;
+    wide.to(kFloat64);
+    Leaf narrow;
+    narrow.save(path);
+    CHECK_THROWS_WITH_AS(wide.load(path), doctest::Contains("float32 in the checkpoint but [2, 3] float64"),
+                         glimpse::Error);
+    // An int64 dtype is not a storage format for floats.
+    CHECK_THROWS_WITH_AS(leaf.save(path, {.dtype = kInt64}), doctest::Contains("not a floating-point type"),
+                         glimpse::Error);
     std::remove(path.c_str());
   }
 }

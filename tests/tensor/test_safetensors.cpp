@@ -118,6 +118,30 @@ std::string python_with_numpy() {
 }  // namespace
 
 TEST_SUITE("safetensors") {
+  TEST_CASE("float16 and bfloat16 are written as F16 and BF16 and read back bit for bit") {
+    const float inf = std::numeric_limits<float>::infinity();
+    const Tensor x = tensor(std::vector<float>{1.0f, -0.333f, 65504.0f, inf, -1e-7f, 3e38f}, {2, 3});
+    NamedTensors named;
+    named.add("h", x.to(kFloat16));
+    named.add("b", x.t().to(kBFloat16));  // [3, 2], written from a view of a converted copy
+    const std::string bytes = serialize_safetensors(named);
+    CHECK(bytes.find(R"("h":{"dtype":"F16","shape":[2,3],"data_offsets":[0,12]})") != std::string::npos);
+    CHECK(bytes.find(R"("b":{"dtype":"BF16","shape":[3,2],"data_offsets":[12,24]})") != std::string::npos);
+    const NamedTensors back = parse_safetensors(bytes);
+    for (const auto& [name, t] : named.tensors) {
+      const Tensor& r = back.at(name);
+      CHECK(r.dtype() == t.dtype());
+      CHECK(r.shape() == t.shape());
+      Tensor c = t.contiguous();
+      CHECK(std::memcmp(r.raw_data(), c.raw_data(), static_cast<size_t>(2 * c.numel())) == 0);
+    }
+    // The values as float32: float16 overflows 3e38 to infinity and flushes -1e-7 to its nearest subnormal.
+    CHECK(back.at("h").tolist()[2] == 65504.0);
+    CHECK(std::isinf(back.at("h").tolist()[5]));
+    CHECK(back.at("h").tolist()[4] == -std::ldexp(2.0, -24));  // -1e-7 is nearest to 2 * 2^-24
+    CHECK(back.at("b").tolist()[5] == static_cast<float>(BFloat16(3e38f)));
+  }
+
   TEST_CASE("round trip of float32, float64 and int64 keeps values bit for bit, names in insertion order") {
     TempDir dir;
     const float inf = std::numeric_limits<float>::infinity();
@@ -358,6 +382,8 @@ TEST_SUITE("safetensors") {
     named.add("scalar", scalar_tensor(2.5, kFloat64));
     named.add("empty", zeros({0, 3}));
     named.add("t", arange(0, 6, 1, kFloat32).reshape({2, 3}).t());  // [3, 2], not contiguous
+    named.add("h", tensor({1.0, -0.5, 65504.0, 1e-7}, {2, 2}, kFloat16));
+    named.add("bf", tensor({1.0, -3.0, 1e38}, {3}, kBFloat16));
     TempDir dir;
     const std::string path = dir.file("numpy.safetensors");
     const std::string out = dir.file("numpy.txt");
@@ -375,7 +401,9 @@ TEST_SUITE("safetensors") {
           "ids int64 [3] [-3, 9007199254740993, 0]\n"
           "scalar float64 [] [2.5]\n"
           "empty float32 [0, 3] []\n"
-          "t float32 [3, 2] [0.0, 3.0, 1.0, 4.0, 2.0, 5.0]\n");
+          "t float32 [3, 2] [0.0, 3.0, 1.0, 4.0, 2.0, 5.0]\n"
+          "h float16 [2, 2] [1.0, -0.5, 65504.0, 1.1920928955078125e-07]\n"
+          "bf bfloat16 [3] [1.0, -3.0, 9.969209968386869e+37]\n");
   }
 
   TEST_CASE("rejects files that cannot be opened or are too short for their header") {
@@ -423,8 +451,11 @@ TEST_SUITE("safetensors") {
                    {"tensor \"w\": unexpected field \"extra\""});
     check_rejected(file_with(R"({"w":{"dtype":32,"shape":[2],"data_offsets":[0,8]}})", d8),
                    {"tensor \"w\": \"dtype\" must be a string", "got 32"});
-    check_rejected(file_with("{" + entry("w", "[4]", 0, 8, "F16") + "}", d8),
-                   {"tensor \"w\": unsupported dtype \"F16\"; glimpse reads F32, F64 and I64"});
+    check_rejected(file_with("{" + entry("w", "[2]", 0, 8, "I32") + "}", d8),
+                   {"tensor \"w\": unsupported dtype \"I32\"; glimpse reads F32, F64, I64, F16 and BF16"});
+    // A 16-bit dtype's byte count is checked with its own element size: 2 elements of F16 are 4 bytes, not 8.
+    check_rejected(file_with("{" + entry("w", "[2]", 0, 8, "F16") + "}", d8),
+                   {"tensor \"w\": data_offsets [0, 8] hold 8 bytes, but shape [2] of F16 needs 4"});
     check_rejected(file_with("{" + entry("w", "[2]", 0, 8, "f32") + "}", d8), {"unsupported dtype \"f32\""});
     check_rejected(file_with("{" + entry("w", "\"2\"", 0, 8) + "}", d8),
                    {"tensor \"w\": \"shape\" must be an array of at most 8 sizes, got \"2\""});

@@ -1,0 +1,120 @@
+"""Writes tests/tensor/half_cases.txt: conversions to and from float16 and bfloat16 computed by NumPy, for
+test_half.cpp to check glimpse against. Run by hand (CI only reads the committed output):
+
+    /usr/bin/python3 tests/tensor/make_half_cases.py > tests/tensor/half_cases.txt
+
+float16 is NumPy's own np.float16 (IEEE binary16, round to nearest even, straight from float32 or float64). NumPy
+has no bfloat16, so it is computed here:
+  - from float32 with integer ops on the bits: add 0x7fff plus the lowest kept bit, keep the top 16 bits; a NaN keeps
+    its sign and top payload bits and gets the quiet bit (0x0040);
+  - from float64 exactly: the candidates around the value are measured with Python's Fraction (exact rational
+    arithmetic) and the nearest wins, ties to the even pattern; infinity counts as 2^128 (IEEE's "unbounded exponent"
+    rule for overflow). This checks the float64 path independently of the bit trick above.
+
+Lines (all numbers are hex bit patterns):
+  f <float32> <float16> <bfloat16>     float32 -> 16 bits
+  d <float64> <float16> <bfloat16>     float64 -> 16 bits (a single rounding, no stop in float32)
+  h <16 bits> <float32 of it as float16> <float32 of it as bfloat16>     16 bits -> float32 (exact)
+"""
+from fractions import Fraction
+
+import numpy as np
+
+rng = np.random.default_rng(18)
+
+
+def f16_bits(x):
+    return int(np.array([x]).astype(np.float16).view(np.uint16)[0])
+
+
+def bf16_from_f32_bits(u):
+    u = np.asarray(u, dtype=np.uint32)
+    is_nan = (u & np.uint32(0x7FFFFFFF)) > np.uint32(0x7F800000)
+    rounded = (u + np.uint32(0x7FFF) + ((u >> np.uint32(16)) & np.uint32(1))) >> np.uint32(16)
+    quiet = (u >> np.uint32(16)) | np.uint32(0x0040)
+    return np.where(is_nan, quiet, rounded).astype(np.uint16)
+
+
+def bf16_value(b):
+    """The exact value of a bfloat16 pattern (no sign), with the infinity pattern as 2^128."""
+    if b == 0x7F80:
+        return Fraction(2) ** 128
+    return Fraction(float(np.array([b << 16], dtype=np.uint32).view(np.float32)[0]))
+
+
+def bf16_from_f64(d):
+    if np.isnan(d):
+        return bf16_from_f32_bits(np.array([d], dtype=np.float64).astype(np.float32).view(np.uint32))[0]
+    sign = 0x8000 if np.signbit(d) else 0
+    if np.isinf(d):
+        return sign | 0x7F80
+    x = abs(Fraction(float(d)))
+    if x >= Fraction(2) ** 128:
+        return sign | 0x7F80
+    # The truncation of the float32 nearest to x is within one step of the answer; look two steps either side.
+    f = np.array([abs(d)], dtype=np.float64).astype(np.float32)
+    base = int(f.view(np.uint32)[0]) >> 16 if np.isfinite(f[0]) else 0x7F7F
+    best = None
+    for b in range(max(base - 2, 0), min(base + 3, 0x7F81)):
+        key = (abs(bf16_value(b) - x), b & 1)  # nearest first, then the even pattern
+        if best is None or key < best[0]:
+            best = (key, b)
+    return sign | best[1]
+
+
+def f32(bits):
+    return np.array(bits, dtype=np.uint32).view(np.float32)
+
+
+# ---- float32 inputs: the edges, values on and next to ties, then random bit patterns of every exponent
+edges = [
+    0x00000000, 0x80000000, 0x7F800000, 0xFF800000, 0x7FC00000, 0xFFC00000, 0x3F800000, 0xBF800000,
+    0x477FE000,  # 65504, the largest float16
+    0x477FEFFF,  # just under 65520: rounds down to 65504
+    0x477FF000,  # 65520: the tie between 65504 and 65536, which goes to even: infinity
+    0x47800000, 0x7F7FFFFF, 0xFF7FFFFF,  # 65536 and float32's largest: float16 overflow
+    0x33800000,  # 2^-24, the smallest float16 subnormal
+    0x33000000,  # 2^-25, the tie between 0 and 2^-24: to even, 0
+    0x33000001,  # just above it: 2^-24
+    0x33C00000,  # 1.5 * 2^-24: tie between 1 and 2 subnormal steps: to even, 2
+    0x38800000, 0x387FC000, 0x387FE000,  # 2^-14 (smallest normal), the largest subnormal, and the tie between them
+    0x3F801000, 0x3F803000, 0x3F801001,  # 1 + 2^-11 (tie, down to 1), 1 + 3*2^-11 (tie, up), just above a tie
+    0x3F808000, 0x3F818000, 0x3F808001,  # the same for bfloat16's step 2^-7
+    0x7F7F0000, 0x7F7F7FFF, 0x7F7F8000,  # bfloat16's largest, just under its overflow tie, and the tie (-> inf)
+    0x00000001, 0x00008000, 0x00018000, 0x00007FFF, 0x807FFFFF,  # float32 subnormals: bfloat16 subnormals and ties
+    0x7F800001, 0x7FBFFFFF, 0xFF800001, 0x7FFFFFFF,  # NaNs whose payload is only in the low bits
+]
+random_bits = rng.integers(0, 2**32, size=1500, dtype=np.uint64).astype(np.uint32)
+f16_ties = (rng.integers(0, 2**32, size=250, dtype=np.uint64).astype(np.uint32) & np.uint32(0xFFFFE000)) | np.uint32(0x1000)
+bf16_ties = (rng.integers(0, 2**32, size=250, dtype=np.uint64).astype(np.uint32) & np.uint32(0xFFFF0000)) | np.uint32(0x8000)
+# Values in float16's range (random bits cover every exponent, so most of them are far outside it).
+in_range = np.concatenate([rng.uniform(-70000, 70000, 300), rng.normal(0, 1e-5, 200)]).astype(np.float32).view(np.uint32)
+f32_cases = np.concatenate([np.array(edges, dtype=np.uint32), random_bits, f16_ties, bf16_ties, in_range])
+
+print("# Generated by tests/tensor/make_half_cases.py with NumPy", np.__version__, "- do not edit by hand.")
+with np.errstate(over="ignore"):  # float32 values past 65504 become infinity, as they should
+    f16 = f32(f32_cases).astype(np.float16).view(np.uint16)
+bf16 = bf16_from_f32_bits(f32_cases)
+for u, h, b in zip(f32_cases, f16, bf16):
+    print(f"f {int(u):08x} {int(h):04x} {int(b):04x}")
+
+# ---- float64 inputs: the double-rounding traps (just above a 16-bit tie by less than float32 can hold), the edges,
+# and random values
+traps = [1 + 2.0**-11 + 2.0**-40, 1 + 2.0**-8 + 2.0**-40, -(1 + 2.0**-11 + 2.0**-40), 65520 - 2.0**-30,
+         65504 + 8 + 2.0**-20, 2.0**-25 + 2.0**-60, 2.0**-25, 1e300, -1e300, 1e-300, -1e-300, 0.0, -0.0,
+         float("inf"), float("-inf"), float("nan"), 3.3961776e38, 2.0**-133 * 1.5, 2.0**-134 * (1 + 2.0**-40)]
+tie_f16 = (rng.uniform(-2, 2, 150).astype(np.float16).astype(np.float64) * (1 + 2.0**-11)) + rng.choice([-1, 1], 150) * 2.0**-35
+tie_bf16 = (f32(bf16_from_f32_bits(rng.integers(0, 2**32, 150, dtype=np.uint64).astype(np.uint32)).astype(np.uint32) << 16).astype(np.float64)
+            * (1 + 2.0**-8) * (1 + rng.choice([-1, 1], 150) * 2.0**-40))
+doubles = np.concatenate([np.array(traps), tie_f16, tie_bf16, rng.normal(0, 100, 200), rng.normal(0, 1e-6, 100)])
+with np.errstate(over="ignore", invalid="ignore"):
+    for d in doubles:
+        bits = int(np.array([d], dtype=np.float64).view(np.uint64)[0])
+        print(f"d {bits:016x} {f16_bits(d):04x} {int(bf16_from_f64(d)):04x}")
+
+# ---- 16-bit patterns to float32: every sign, exponent and a spread of mantissas
+patterns = sorted(set(range(0, 65536, 61)) | {0x0000, 0x0001, 0x03FF, 0x0400, 0x7BFF, 0x7C00, 0x7C01, 0x7E00, 0x7FFF,
+                                              0x8001, 0xFC00, 0xFE00, 0x7F7F, 0x7F80, 0x7FC0, 0x0080, 0x007F})
+for p in patterns:
+    as_f16 = int(np.array([p], dtype=np.uint16).view(np.float16).astype(np.float32).view(np.uint32)[0])
+    print(f"h {p:04x} {as_f16:08x} {p << 16:08x}")
