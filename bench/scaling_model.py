@@ -22,6 +22,11 @@ MODELS = [
     ("gpt baby (4 layers, n_embd 128, batch 12 x 64)", 804_096, 12 * 64, 12 * 4 * 128 * 64),
     ("data_parallel char MLP (context 16, hidden 512, batch 64)", 232_025, 64, 0),
     ("context_network (5 contexts x 8 inputs, 1 sample a step)", 5 * 8 + 8 + 1, 1, 0),
+    # seq2seq: rows are target tokens (batch x about 8 for translate, x about 9.5 digits + <eos> for reverse); the
+    # parameter count is the measured num_parameters() (LSTM with dot attention; additive adds 2 x 256 x 256 + 256)
+    ("seq2seq translate, LSTM 256 + dot attention (batch 64)", 5_607_233, 64 * 8, 0),
+    ("seq2seq translate, Transformer 3+3 layers d 128 (batch 64)", 2_633_025, 64 * 8, 0),
+    ("seq2seq reverse, LSTM 64 + additive (batch 32)", 77_582, 32 * 10, 0),
 ]
 
 

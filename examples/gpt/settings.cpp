@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <functional>
 
+#include "data/shared_data.h"
 #include "tensor/error.h"
 
 namespace gpt_example {
@@ -125,19 +126,9 @@ void apply_smoke(Cli& cli, Settings& s) {
 }
 
 std::string default_data_path(const char* argv0) {
-  std::vector<fs::path> starts;
+  const fs::path p = glimpse::data::shared_data_path(argv0, "tinyshakespeare.txt");
   std::error_code ec;
-  const fs::path exe = fs::weakly_canonical(fs::path(argv0), ec);
-  if (!ec) starts.push_back(exe.parent_path());
-  starts.push_back(fs::current_path(ec));
-  for (fs::path dir : starts) {
-    for (; !dir.empty(); dir = dir.parent_path()) {
-      const fs::path candidate = dir / "shared" / "data" / "tinyshakespeare.txt";
-      if (fs::exists(candidate, ec)) return candidate.string();
-      if (dir == dir.parent_path()) break;
-    }
-  }
-  return "";
+  return fs::exists(p, ec) ? p.string() : "";
 }
 
 std::map<std::string, std::string> pinned_settings(const Settings& s, uint64_t seed) {

@@ -47,8 +47,7 @@ struct Settings {
 void add_flags(glimpse::run::Cli& cli, Settings& s);
 // --smoke: tiny sizes for every setting the user did not set explicitly.
 void apply_smoke(glimpse::run::Cli& cli, Settings& s);
-// The first shared/data/tinyshakespeare.txt found walking up from the program's folder, then from the current
-// folder (for a build inside a checkout: <project root>/../shared/data/tinyshakespeare.txt); "" when none is.
+// shared/data/tinyshakespeare.txt beside the project, found by data::shared_data_path; "" when there is none.
 std::string default_data_path(const char* argv0);
 
 // The settings a checkpoint pins (the model's shape and everything that changes the training trajectory), as

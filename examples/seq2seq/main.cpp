@@ -22,6 +22,7 @@
 #include <chrono>
 
 #include "data/batch.h"
+#include "data/shared_data.h"
 #include "data/tokenizer.h"
 #include "data_parallel.h"
 #include "models/seq2seq_checkpoint.h"
@@ -35,18 +36,6 @@ using namespace glimpse;
 using namespace glimpse::seq2seq_example;
 
 namespace {
-
-// <project root>/../shared/data/eng-fra.tsv, the project root found from the executable (<root>/build/examples/seq2seq)
-// or, failing that, from the current folder (run from the project root).
-std::string default_data() {
-  std::error_code ec;
-  const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (!ec) {
-    const auto p = exe.parent_path() / "../../../shared/data/eng-fra.tsv";
-    if (std::filesystem::exists(p)) return std::filesystem::weakly_canonical(p).string();
-  }
-  return "../shared/data/eng-fra.tsv";
-}
 
 void check_same_vocab(const data::Vocab& saved, const data::Vocab& now, const char* side, const std::string& path) {
   check(saved.tokens() == now.tokens(), "--resume: the checkpoint '{}' has a {} vocabulary of {} tokens but --data "
@@ -232,7 +221,7 @@ int main(int argc, char** argv) {
   o.smoke = cli.smoke;
   o.steps_given = cli.app().count("--steps") > 0;
   o.epochs_given = cli.app().count("--epochs") > 0;
-  if (o.data.empty()) o.data = default_data();
+  if (o.data.empty()) o.data = data::shared_data_path(argc > 0 ? argv[0] : "", "eng-fra.tsv").string();
   if (o.checkpoint.empty()) o.checkpoint = (cli.out / "checkpoint.safetensors").string();
   if (o.model == "transformer") {
     if (o.pre_norm && o.norm == "post") {
