@@ -50,7 +50,10 @@ std::string encode_header(const NamedTensors& named, const char* op) {
     text += fmt::format("\"{}\":{{", kMetadataKey);
     const char* sep = "";
     for (const auto& [key, value] : named.metadata) {
-      text += sep + json_string(key, "metadata key", op) + ":" + json_string(value, "metadata value", op);
+      text += sep;
+      text += json_string(key, "metadata key", op);
+      text += ':';
+      text += json_string(value, "metadata value", op);
       sep = ",";
     }
     text += "}";
