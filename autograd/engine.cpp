@@ -9,6 +9,7 @@
 //   3. frees what each Node saved as soon as it has run, unless retain_graph is set.
 // Before a Node runs, the tensors it saved are checked against their versions (node.h): a tensor changed in place
 // since the forward would give silently wrong gradients, so that is an Error instead.
+#include <algorithm>
 #include <chrono>
 
 #include "autograd/node.h"
@@ -52,11 +53,13 @@ void deliver(VariableImpl& input, const Tensor& g) {
 
 // ---- the steps of the sweep
 
-// Every Variable with a grad_fn that `root` depends on, each listed after all Variables that use it.
-std::vector<VariableImpl*> topological_order(VariableImpl* root) {
+// Every Variable with a grad_fn that `root` depends on, each listed after all Variables that use it, into `order`.
+// The caller's buffers are reused from one backward to the next: a training step allocates nothing here.
+void topological_order(VariableImpl* root, std::vector<VariableImpl*>& order,
+                       std::vector<std::pair<VariableImpl*, size_t>>& stack) {
   const uint64_t mark = ++g_visit_epoch;
-  std::vector<VariableImpl*> post_order;
-  std::vector<std::pair<VariableImpl*, size_t>> stack;  // (variable, index of the next input to visit)
+  order.clear();  // filled in post-order (inputs before users), reversed at the end
+  stack.clear();  // (variable, index of the next input to visit)
   root->visit_mark = mark;
   stack.emplace_back(root, 0);
   while (!stack.empty()) {
@@ -69,11 +72,11 @@ std::vector<VariableImpl*> topological_order(VariableImpl* root) {
         stack.emplace_back(child, 0);
       }
     } else {
-      post_order.push_back(impl);
+      order.push_back(impl);
       stack.pop_back();
     }
   }
-  return {post_order.rbegin(), post_order.rend()};
+  std::reverse(order.begin(), order.end());
 }
 
 // Checks one gradient returned by `node` for input i and brings it to the input's shape.
@@ -93,14 +96,39 @@ Tensor conform(const Tensor& g, const VariableImpl& input, const Node& node, siz
   }
 }
 
+double micros_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count();
+}
+
 // node.apply(g), timed for the tape inspector (autograd/profile.h) when one is watching.
 Grads apply_node(Node& node, const Tensor& g) {
   TapeProfiler* profiler = TapeProfiler::active();
   if (!profiler) return node.apply(g);
   const auto start = std::chrono::steady_clock::now();
   Grads grads = node.apply(g);
-  profiler->on_backward(node, std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count());
+  profiler->on_backward(node, micros_since(start));
   return grads;
+}
+
+// For a Node that takes a part of its input (node.h: narrow, slice, select): adds g into that part of the input's
+// pending gradient, allocating it (zeros) on the first part, and returns true. The parts a loop took one at a time then
+// share one buffer (O(T) for T steps) instead of each making an input-sized zero gradient that is added into the rest
+// (O(T²)). Leaves, anomaly mode and a dtype change take the general path (apply, conform, deliver).
+bool add_part(Node& node, const Tensor& g) {
+  if (!node.takes_part() || is_anomaly_enabled()) return false;
+  VariableImpl& input = *node.inputs[0];
+  if (!input.grad_fn || !input.requires_grad || g.dtype() != input.data.dtype()) return false;
+  TapeProfiler* profiler = TapeProfiler::active();
+  const auto start = std::chrono::steady_clock::now();
+  Tensor& acc = input.pending_grad;
+  if (!acc.defined()) {
+    acc = zeros(input.data.shape(), input.data.dtype());
+  } else if (!exclusively_owned(acc)) {
+    acc = acc.clone();  // a packed copy of our own
+  }
+  node.add_into_part(acc, g);
+  if (profiler) profiler->on_backward(node, micros_since(start));
+  return true;
 }
 
 // Throws if a tensor `node` saved for backward was changed in place since the op ran. `output` is the value the node
@@ -150,8 +178,19 @@ void Variable::backward(const Tensor& gradient, bool retain_graph) const {
     return;
   }
 
-  // The algorithm: order the graph, then one sweep in that order.
-  std::vector<VariableImpl*> order = topological_order(impl_.get());
+  // The algorithm: order the graph, then one sweep in that order. The order's buffers are this thread's, kept between
+  // calls; a backward started from inside a backward (a hook, a closure) gets its own.
+  thread_local std::vector<VariableImpl*> order_buffer;
+  thread_local std::vector<std::pair<VariableImpl*, size_t>> stack_buffer;
+  thread_local int depth = 0;
+  std::vector<VariableImpl*> nested_order;
+  std::vector<std::pair<VariableImpl*, size_t>> nested_stack;
+  std::vector<VariableImpl*>& order = depth == 0 ? order_buffer : nested_order;
+  struct DepthGuard {
+    int& d;
+    ~DepthGuard() { --d; }
+  } guard{++depth};
+  topological_order(impl_.get(), order, depth == 1 ? stack_buffer : nested_stack);
   impl_->pending_grad = seed;
   for (VariableImpl* impl : order) {
     Node& node = *impl->grad_fn;
@@ -162,6 +201,10 @@ void Variable::backward(const Tensor& gradient, bool retain_graph) const {
     check(!node.released(), "backward: the graph through '{}' was already freed by an earlier backward; pass "
           "retain_graph = true to the first backward() to run backward twice", node.name);
     check_saved(node, *impl);
+    if (add_part(node, g)) {  // narrow, slice, select of a non-leaf: straight into the input's pending gradient
+      if (!retain_graph) node.release();
+      continue;
+    }
     Grads grads = apply_node(node, g);
     g = Tensor();
     check(grads.size() == node.inputs.size(), "backward of '{}': returned {} gradients for {} inputs", node.name,

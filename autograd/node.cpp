@@ -16,8 +16,11 @@ void check_finite(const Tensor& t, const char* op, const char* where) {
 Node::~Node() {
   --live_count_;
   // Destroying a long chain naively recurses once per link (Node -> input Variable -> its Node -> ...). Instead, take
-  // over the inputs of every Node that would die with us and let them die here, one at a time.
-  std::vector<std::shared_ptr<VariableImpl>> pending = std::move(inputs);
+  // over the inputs of every Node that would die with us and let them die here, one at a time. (Inline capacity: a
+  // short chain, the usual case, allocates nothing.)
+  InlineVector<std::shared_ptr<VariableImpl>, 8> pending;
+  for (auto& in : inputs) pending.push_back(std::move(in));
+  inputs.clear();
   while (!pending.empty()) {
     std::shared_ptr<VariableImpl> impl = std::move(pending.back());
     pending.pop_back();
@@ -27,6 +30,15 @@ Node::~Node() {
       node->inputs.clear();
     }  // impl (and node) are destroyed here with nothing left below them
   }
+}
+
+Variable attach(std::shared_ptr<Node> node, const Tensor& output, std::span<const Variable> inputs) {
+  node->inputs.reserve(inputs.size());
+  for (const Variable& v : inputs) node->inputs.push_back(v.impl());
+  node->output_shape = output.shape();
+  node->output_dtype = output.dtype();
+  if (TapeProfiler* profiler = TapeProfiler::active()) profiler->on_record(*node);  // the tape inspector, if on
+  return make_result(output, std::move(node));
 }
 
 Variable make_result(const Tensor& output, std::shared_ptr<Node> node) {

@@ -32,12 +32,16 @@
 #include <vector>
 
 #include "autograd/grad_mode.h"
+#include "autograd/inline_vector.h"
 #include "autograd/profile.h"
 #include "autograd/variable.h"
+#include "tensor/elementwise.h"
 
 namespace glimpse {
 
-using Grads = std::vector<Tensor>;
+// One gradient per input of an op, returned by its backward: `return {da, db};`. Up to four are stored inline (no
+// allocation; autograd/inline_vector.h), more spill to the heap.
+using Grads = InlineVector<Tensor, 4>;
 
 // The tensors a backward reads, each as its storage and the storage's version when the op ran (see above). Kept inline
 // (no allocation): noting one costs two loads. The storage pointers stay valid as long as the closure that captured
@@ -72,9 +76,15 @@ struct Node {
   // Frees what the closure saved (after a backward without retain_graph).
   virtual void release() = 0;
   virtual bool released() const = 0;
+  // An op whose output is a part of its one input (narrow, slice, select: PartNode below) says so, and can add a
+  // gradient into that part of a gradient of the input's shape. The engine then gathers the parts' gradients in one
+  // buffer instead of one zero-filled input-sized gradient per part: a loop that takes the T steps of a sequence one
+  // at a time costs O(T) in backward, not O(T²).
+  virtual bool takes_part() const { return false; }
+  virtual void add_into_part(Tensor& /*input_grad*/, const Tensor& /*grad_output*/) const {}
 
   const char* name;                                    // op name, for errors and graph pictures
-  std::vector<std::shared_ptr<VariableImpl>> inputs;   // the Variables this op read
+  InlineVector<std::shared_ptr<VariableImpl>, 3> inputs;  // the Variables this op read (inline up to 3)
   Shape output_shape;
   DType output_dtype = kFloat32;
   Saved saved;                                         // what the closure reads, with versions (checked by the engine)
@@ -96,11 +106,38 @@ struct ClosureNode final : Node {
   std::optional<Backward> fn;
 };
 
+// The Node of a view that keeps a part of its input. part_of(t) takes that part of any tensor of the input's shape,
+// exactly as the forward took it of the input: apply(g) is "zeros of the input's shape, g in that part".
+template <class PartOf>
+struct PartNode final : Node {
+  PartNode(const char* name, const Shape& input_shape, PartOf part_of)
+      : Node(name), input_shape(input_shape), part_of(part_of) {}
+  Grads apply(const Tensor& grad_output) override {
+    Tensor dx = zeros(input_shape, grad_output.dtype());
+    add_into_part(dx, grad_output);
+    return {dx};
+  }
+  void release() override { released_ = true; }  // it saved nothing
+  bool released() const override { return released_; }
+  bool takes_part() const override { return true; }
+  void add_into_part(Tensor& input_grad, const Tensor& grad_output) const override {
+    if (grad_output.numel() == 0) return;
+    Tensor part = part_of(input_grad);
+    add_(part, grad_output);
+  }
+  Shape input_shape;
+  PartOf part_of;
+  bool released_ = false;
+};
+
 // Throws naming `op` if t holds a NaN or Inf (used in anomaly mode).
 void check_finite(const Tensor& t, const char* op, const char* where);
 
 // A non-leaf Variable holding `output`, made by `node`.
 Variable make_result(const Tensor& output, std::shared_ptr<Node> node);
+// What every recorded op does once its Node exists: links the inputs, notes the output's shape and dtype, tells the
+// tape inspector (if one is on), and returns make_result(output, node).
+Variable attach(std::shared_ptr<Node> node, const Tensor& output, std::span<const Variable> inputs);
 
 // Wraps `output` as a Variable made by op `name` from `inputs`, recording `backward` (which reads `saved`) if any input
 // requires grad.
@@ -114,13 +151,19 @@ Variable record(const char* name, const Tensor& output, std::span<const Variable
   }
   if (!needs_grad) return Variable(output);
   auto node = std::make_shared<ClosureNode<std::decay_t<Backward>>>(name, std::forward<Backward>(backward));
-  node->inputs.reserve(inputs.size());
-  for (const Variable& v : inputs) node->inputs.push_back(v.impl());
-  node->output_shape = output.shape();
-  node->output_dtype = output.dtype();
   node->saved = saved;
-  if (TapeProfiler* profiler = TapeProfiler::active()) profiler->on_record(*node);  // the tape inspector, if on
-  return make_result(output, std::move(node));
+  return attach(std::move(node), output, inputs);
+}
+
+// x: [*S] -> a part of x (a view): records a PartNode. `part_of(t)` must take the same part of any tensor of x's shape
+// as the forward took of x: `record_part("select", x.data().select(d, i), x, [=](const Tensor& t) { return
+// t.select(d, i); })`.
+template <class PartOf>
+Variable record_part(const char* name, const Tensor& output, const Variable& input, PartOf part_of) {
+  if (is_anomaly_enabled()) check_finite(output, name, "forward");
+  if (!is_grad_enabled() || !input.requires_grad()) return Variable(output);
+  auto node = std::make_shared<PartNode<PartOf>>(name, input.shape(), part_of);
+  return attach(std::move(node), output, std::span<const Variable>(&input, 1));
 }
 
 template <class Backward>

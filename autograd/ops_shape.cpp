@@ -3,8 +3,8 @@
 //
 // Views share the input's storage in the forward (no copy: y.data() is a Tensor view of x.data()). Their backward
 // does the inverse rearrangement of the gradient, which is again a view where it can be (transpose, permute,
-// reshape); a view that keeps only part of its input (narrow, slice, select) gets back a zero gradient of the input's
-// shape with g written into that part.
+// reshape); a view that keeps only part of its input (narrow, slice, select) is recorded with record_part (node.h): its
+// gradient is zero except g in that part, and the engine adds the parts of one input into a single buffer.
 #include "autograd/ops_shape.h"
 
 #include <span>
@@ -15,15 +15,6 @@
 
 namespace glimpse {
 namespace {
-
-// A zero gradient of shape `in` with g copied into the part of it that `part_of` picks out (the same view the forward
-// took of the input). in: the input's shape, g: the view's shape -> [in]
-template <class PartOf>
-Tensor zeros_with(const Tensor& g, const Shape& in, PartOf part_of) {
-  Tensor dx = zeros(in, g.dtype());
-  if (g.numel() > 0) part_of(dx).copy_(g);
-  return dx;
-}
 
 }  // namespace
 
@@ -87,25 +78,20 @@ Variable Variable::squeeze(int64_t dim) const {
 
 // x: [.., n, ..] -> [.., length, ..]; dx = zeros with g in [start, start + length) along dim
 Variable Variable::narrow(int64_t dim, int64_t start, int64_t length) const {
-  return record("narrow", data().narrow(dim, start, length), {*this},
-                [in = shape(), dim, start, length](const Tensor& g) -> Grads {
-                  return {zeros_with(g, in, [&](const Tensor& dx) { return dx.narrow(dim, start, length); })};
-                });
+  return record_part("narrow", data().narrow(dim, start, length), *this,
+                     [dim, start, length](const Tensor& t) { return t.narrow(dim, start, length); });
 }
 
 // x: [.., n, ..] -> [.., ceil((end - start) / step), ..]; dx = zeros with g at every step-th position of the range
 Variable Variable::slice(int64_t dim, int64_t start, int64_t end, int64_t step) const {
-  return record("slice", data().slice(dim, start, end, step), {*this},
-                [in = shape(), dim, start, end, step](const Tensor& g) -> Grads {
-                  return {zeros_with(g, in, [&](const Tensor& dx) { return dx.slice(dim, start, end, step); })};
-                });
+  return record_part("slice", data().slice(dim, start, end, step), *this,
+                     [dim, start, end, step](const Tensor& t) { return t.slice(dim, start, end, step); });
 }
 
 // x: [.., n, ..] -> [.., ..] (dim dropped); dx = zeros with g at position index along dim
 Variable Variable::select(int64_t dim, int64_t index) const {
-  return record("select", data().select(dim, index), {*this}, [in = shape(), dim, index](const Tensor& g) -> Grads {
-    return {zeros_with(g, in, [&](const Tensor& dx) { return dx.select(dim, index); })};
-  });
+  return record_part("select", data().select(dim, index), *this,
+                     [dim, index](const Tensor& t) { return t.select(dim, index); });
 }
 
 // x: [*S] -> shape (size-1 dims repeated with stride 0, new leading dims). Each input element was read once per

@@ -40,8 +40,16 @@ int64_t numel_of(const Shape& s) {
   return n;
 }
 
+// linear: x: [*, in] · Wᵀ (+ b) -> [*, out]: a dot product of length `in` per output element, plus the bias add.
+int64_t linear_flops(const Node& node) {
+  if (node.inputs.size() < 2 || node.inputs[0]->data.dim() == 0) return -1;
+  const int64_t in = node.inputs[0]->data.size(-1), out_elements = numel_of(node.output_shape);
+  return 2 * out_elements * in + (node.inputs.size() == 3 ? out_elements : 0);
+}
+
 // FLOPs by op name: 1 per output element for elementwise math, 1 per input element for reductions, 2MNK for
-// matrix products; -1 for what moves or selects numbers without arithmetic, and for fused layers.
+// matrix products (and linear's, plus its bias add); -1 for what moves or selects numbers without arithmetic, and
+// for fused layers.
 int64_t count_flops(const Node& node) {
   static const std::set<std::string_view> elementwise = {
       "abs", "add", "clamp", "cos", "div", "exp", "gelu", "log", "log1p", "maximum", "minimum", "mul", "neg",
@@ -52,6 +60,7 @@ int64_t count_flops(const Node& node) {
       "sum", "var"};
   const std::string_view name = node.name;
   if (name == "matmul") return matmul_flops(node);
+  if (name == "linear") return linear_flops(node);
   if (elementwise.count(name)) return numel_of(node.output_shape);
   if (reductions.count(name) && !node.inputs.empty()) return numel_of(node.inputs[0]->data.shape());
   return -1;

@@ -1,10 +1,9 @@
-// nn::Linear: parameters, PyTorch's default initialisation, and the forward as one matmul plus a broadcast add.
+// nn::Linear: parameters, PyTorch's default initialisation, and the forward y = x Wᵀ + b as one linear op.
 #include "nn/linear.h"
 
 #include <cmath>
 
-#include "autograd/ops_elementwise.h"
-#include "autograd/ops_matmul.h"
+#include "autograd/ops_linear.h"
 #include "nn/init.h"
 
 namespace glimpse::nn {
@@ -35,10 +34,9 @@ Variable Linear::forward(const Variable& x) const {
         "a floating-point input of its dtype ({}): convert with x.to({}){}", x.shape(), dtype_name(x.dtype()),
         dtype_name(weight.dtype()), dtype_name(weight.dtype()), weight.dtype() == kFloat64 ? "kFloat64" : "kFloat32",
         is_floating(x.dtype()) ? " or the layer with to()" : " (token ids go through nn::Embedding first)");
-  // weight.t() is a view: matmul hands it to BLAS with the transpose flag, and folds the leading dims of x into the
-  // rows of one GEMM.
-  Variable y = matmul(x, weight.t());
-  return bias.defined() ? y + bias : y;
+  // One tape entry (autograd/ops_linear.h): the GEMM x Wᵀ with W read through BLAS's transpose flag and the leading
+  // dims of x folded into its rows, the bias added in place.
+  return linear(x, weight, bias);
 }
 
 std::string Linear::extra_repr() const {

@@ -77,6 +77,7 @@ void Optimizer::set_lr(double lr) {
 
 std::vector<Optimizer::Update> Optimizer::prepare_step() {
   std::vector<Update> updates;
+  updates.reserve(state_.size());  // one allocation, not one per doubling
   for (const Group& group : groups_) {
     for (size_t k = 0; k < group.params.size(); ++k) {
       const Variable& p = group.params[k];

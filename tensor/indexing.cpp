@@ -13,10 +13,13 @@
 #include <algorithm>
 #include <cstring>
 
+#include "tensor/index_check.h"
 #include "tensor/iter.h"
 
 namespace glimpse {
 namespace {
+using detail::check_int64_index;
+using detail::check_range;
 
 // dst[i] = src[i] over `shape`, each side with its own strides (in elements).
 template <class T>
@@ -39,25 +42,6 @@ Shape without(const Shape& s, int dim) {
   return out;
 }
 
-void check_int64_index(const Tensor& index, const char* op, const char* what = "index") {
-  check_defined(index, op);
-  check(index.dtype() == kInt64, "{}: {} must be int64, got {} (shape {}); convert with .to(kInt64)", op, what,
-        dtype_name(index.dtype()), index.shape());
-}
-
-// Every one of `count` indices must lie in [0, n). `where` says what is indexed, e.g. "dim 1 (size 5) of x [3, 5]".
-// One unsigned comparison catches both negative and too-large values.
-void check_range(const int64_t* idx, int64_t count, int64_t n, const char* op, const char* name,
-                 const std::string& where) {
-  for (int64_t i = 0; i < count; ++i) {
-    if (static_cast<uint64_t>(idx[i]) >= static_cast<uint64_t>(n)) [[unlikely]] {
-      if (n == 0) throw Error(fmt::format("{}: {} {} is out of range for {}; it is empty, so no {} is valid", op, name,
-                                          idx[i], where, name));
-      throw Error(fmt::format("{}: {} {} is out of range for {}; valid: 0 to {} (negative values are not wrapped)", op,
-                              name, idx[i], where, n - 1));
-    }
-  }
-}
 
 // The dtype of cat/stack's result: the promotion of every input's dtype.
 DType promote_all(const std::vector<Tensor>& xs) {
@@ -79,7 +63,8 @@ Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
   Tensor idx = index.contiguous();
   const int64_t k = idx.numel();
   const int64_t* ip = idx.data<int64_t>();
-  check_range(ip, k, n, "index_select", "index", fmt::format("dim {} (size {}) of x {}", d, n, x.shape()));
+  check_range(ip, k, n, "index_select", "index",
+              [&] { return fmt::format("dim {} (size {}) of x {}", d, n, x.shape()); });
 
   Shape shape = x.shape();
   shape[d] = k;
@@ -112,7 +97,8 @@ Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
   const int64_t n = x.size(d);
   Tensor idx = index.contiguous();
   const int64_t* ip = idx.data<int64_t>();
-  check_range(ip, idx.numel(), n, "gather", "index", fmt::format("dim {} (size {}) of x {}", d, n, x.shape()));
+  check_range(ip, idx.numel(), n, "gather", "index",
+              [&] { return fmt::format("dim {} (size {}) of x {}", d, n, x.shape()); });
 
   Tensor out = empty(index.shape(), x.dtype());  // contiguous like idx, so one offset serves both
   const int64_t xstride = x.strides()[d];
@@ -153,7 +139,8 @@ Tensor scatter_add(const Tensor& x, int64_t dim, const Tensor& index, const Tens
   const int64_t n = x.size(d);
   Tensor idx = index.contiguous();
   const int64_t* ip = idx.data<int64_t>();
-  check_range(ip, idx.numel(), n, "scatter_add", "index", fmt::format("dim {} (size {}) of x {}", d, n, x.shape()));
+  check_range(ip, idx.numel(), n, "scatter_add", "index",
+              [&] { return fmt::format("dim {} (size {}) of x {}", d, n, x.shape()); });
 
   Tensor out = x.clone();
   const int64_t ostride = out.strides()[d];
@@ -169,74 +156,6 @@ Tensor scatter_add(const Tensor& x, int64_t dim, const Tensor& index, const Tens
       T* o = dst + b.offset[2];
       for (int64_t i = 0; i < b.n; ++i) o[i * b.stride[2] + id[i * b.stride[0]] * ostride] += v[i * b.stride[1]];
     });
-  });
-  return out;
-}
-
-// ids: [*] int64, weight: [V, D] -> [*, D]
-Tensor embedding(const Tensor& ids, const Tensor& weight) {
-  check_int64_index(ids, "embedding", "ids");
-  check_defined(weight, "embedding");
-  check(weight.dim() == 2, "embedding: weight must be a [num_embeddings, dim] table, got shape {}", weight.shape());
-  const int64_t V = weight.size(0), D = weight.size(1);
-  Tensor idx = ids.contiguous();
-  const int64_t count = idx.numel();
-  const int64_t* ip = idx.data<int64_t>();
-  check_range(ip, count, V, "embedding", "id", fmt::format("weight {} ({} rows)", weight.shape(), V));
-
-  Shape shape = ids.shape();
-  check(shape.size() < kMaxDims, "embedding: ids shape {} leaves no room for the embedding dim (max {} dims)", shape,
-        kMaxDims);
-  shape.push_back(D);
-  Tensor out = empty(shape, weight.dtype());
-  if (out.numel() == 0) return out;
-  const int64_t rs = weight.strides()[0], cs = weight.strides()[1];
-  dispatch(weight.dtype(), [&]<class T>() {
-    const T* w = weight.data<T>();
-    T* o = out.data<T>();
-    if (cs == 1 || D == 1) {  // rows are contiguous: one memcpy per id
-      for (int64_t i = 0; i < count; ++i) std::memcpy(o + i * D, w + ip[i] * rs, static_cast<size_t>(D) * sizeof(T));
-    } else {
-      for (int64_t i = 0; i < count; ++i) {
-        const T* row = w + ip[i] * rs;
-        for (int64_t j = 0; j < D; ++j) o[i * D + j] = row[j * cs];
-      }
-    }
-  });
-  return out;
-}
-
-// ids: [*], grad: [*, D] -> [V, D]: row v is the sum of grad's rows whose id is v
-Tensor embedding_backward(const Tensor& ids, const Tensor& grad, int64_t num_embeddings) {
-  check_int64_index(ids, "embedding_backward", "ids");
-  check_defined(grad, "embedding_backward");
-  check(num_embeddings >= 0, "embedding_backward: num_embeddings must be non-negative (got {})", num_embeddings);
-  Shape expected = ids.shape();
-  check(grad.dim() == ids.dim() + 1 && std::equal(expected.begin(), expected.end(), grad.shape().begin()),
-        "embedding_backward: grad shape {} does not match ids shape {}; expected ids' shape plus one dim [*, D]",
-        grad.shape(), ids.shape());
-  const int64_t V = num_embeddings, D = grad.size(-1);
-  Tensor idx = ids.contiguous();
-  const int64_t count = idx.numel();
-  const int64_t* ip = idx.data<int64_t>();
-  check_range(ip, count, V, "embedding_backward", "id", fmt::format("a table of {} rows", V));
-
-  Tensor out = zeros({V, D}, grad.dtype());
-  if (count == 0 || D == 0) return out;
-  Tensor g = grad.reshape({count, D});  // a view for the usual contiguous grad
-  const int64_t gr = g.strides()[0], gc = g.strides()[1];
-  dispatch(grad.dtype(), [&]<class T>() {
-    const T* src = g.data<T>();
-    T* o = out.data<T>();
-    for (int64_t i = 0; i < count; ++i) {
-      T* row = o + ip[i] * D;
-      const T* gi = src + i * gr;
-      if (gc == 1) {
-        for (int64_t j = 0; j < D; ++j) row[j] += gi[j];
-      } else {
-        for (int64_t j = 0; j < D; ++j) row[j] += gi[j * gc];
-      }
-    }
   });
   return out;
 }

@@ -226,6 +226,10 @@ Tensor sum_to_size(const Tensor& x, const Shape& shape) {
     if (d < lead || (shape[d - lead] == 1 && x.size(d) != 1)) dims.push_back(d);
   }
   if (dims.empty()) return x;
+  // Only size-1 dims to sum over (a bias gradient of a batch of one row): the sum is the value itself, as a view.
+  bool all_ones = true;
+  for (int64_t d : dims) all_ones = all_ones && x.size(d) == 1;
+  if (all_ones) return x.reshape(shape);
   return sum(x, dims, /*keepdim=*/true).view(shape);
 }
 

@@ -1,0 +1,48 @@
+// Differentiable linear map: one tape entry for y = x Wᵀ + b (see ops_linear.h for the equations).
+#include "autograd/ops_linear.h"
+
+#include "autograd/node.h"
+#include "tensor/elementwise.h"
+#include "tensor/matmul.h"
+#include "tensor/reduce.h"
+
+namespace glimpse {
+
+// x: [*, in], weight: [out, in], bias: [out] -> [*, out]
+Variable linear(const Variable& x, const Variable& weight, const Variable& bias) {
+  check_defined(x, "linear");
+  check_defined(weight, "linear");
+  check(weight.dim() == 2, "linear: weight must be [out_features, in_features], got shape {}", weight.shape());
+  check(x.dim() >= 1 && x.size(-1) == weight.size(1),
+        "linear: input of shape {} does not end in in_features={} (weight shape {}); the last dim must be the {} "
+        "features", x.shape(), weight.size(1), weight.shape(), weight.size(1));
+  check(!bias.defined() || (bias.dim() == 1 && bias.size(0) == weight.size(0)),
+        "linear: bias must be [out_features] = [{}] for weight shape {}, got shape {}", weight.size(0), weight.shape(),
+        bias.defined() ? bias.shape() : Shape());
+  Tensor y = matmul(x.data(), weight.data().t());  // [*, in] @ [in, out] -> [*, out]; checks the dtypes
+  if (bias.defined()) add_(y, bias.data());        // + b, broadcast over the rows, into y's own fresh memory
+
+  const bool need_x = x.requires_grad(), need_w = weight.requires_grad(), need_b = bias.requires_grad();
+  // Each gradient needs only the other operand: keep x alive only if dW is wanted, W only if dx is.
+  Tensor x_saved = need_w ? x.data() : Tensor(), w_saved = need_x ? weight.data() : Tensor();
+  const Shape x_shape = x.shape();
+  const Shape b_shape = bias.defined() ? bias.shape() : Shape();
+  const bool has_bias = bias.defined();
+  auto backward = [x_saved, w_saved, x_shape, b_shape, need_x, need_w, need_b, has_bias](const Tensor& g) -> Grads {
+    Grads grads(has_bias ? 3 : 2);
+    if (need_x) grads[0] = matmul(g, w_saved);  // [*, out] @ [out, in] -> [*, in]
+    if (need_w) {
+      // Every leading dim of x is a row of one GEMM: [in, rows] @ [rows, out] -> [in, out], then into W's [out, in].
+      const int64_t in = x_shape[x_shape.size() - 1], out = g.size(-1);
+      int64_t rows = 1;  // counted, not numel / in, which fails for in = 0
+      for (int i = 0; i + 1 < x_shape.size(); ++i) rows *= x_shape[i];
+      grads[1] = matmul(x_saved.reshape({rows, in}).t(), g.reshape({rows, out})).t().contiguous();
+    }
+    if (need_b) grads[2] = sum_to_size(g, b_shape);  // [*, out] -> [out]
+    return grads;
+  };
+  if (has_bias) return record("linear", y, {x, weight, bias}, saved(x_saved, w_saved), std::move(backward));
+  return record("linear", y, {x, weight}, saved(x_saved, w_saved), std::move(backward));
+}
+
+}  // namespace glimpse
