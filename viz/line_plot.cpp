@@ -36,11 +36,20 @@ std::string line_plot(const std::vector<Series>& series, const LinePlotOptions& 
     y_hi += pad;
   }
 
+  // The plot area keeps the size the options give; the legend goes to its right, outside it, and the figure grows
+  // to hold it (wider by the legend, taller when the legend is longer than the plot), so that it never hides data.
   const double left = 70, right = 20, top = o.title.empty() ? 16 : 40, bottom = 50;
   const double pw = o.width - left - right, ph = o.height - top - bottom;
+  const bool legend = series.size() > 1 || !series[0].name.empty();
+  double name_w = 0;
+  for (const Series& s : series) name_w = std::max(name_w, text_width(s.name, 12));
+  const double legend_w = name_w + 40, legend_h = 18.0 * static_cast<double>(series.size()) + 6;
+  const double legend_x = left + pw + right, legend_y = top;  // the box's corner; `right` clears the last x label
+  const double width = legend ? legend_x + legend_w + 10 : o.width;
+  const double height = legend ? std::max(o.height, legend_y + legend_h + 10) : o.height;
   auto px = [&](double x) { return left + pw * (x - x_lo) / (x_hi - x_lo); };
   auto py = [&](double y) { return top + ph * (1 - (y - y_lo) / (y_hi - y_lo)); };
-  Svg svg(o.width, o.height);
+  Svg svg(width, height);
   if (!o.title.empty()) svg.text(12, 24, o.title, {.size = 15, .bold = true});
 
   // y grid and labels
@@ -67,7 +76,7 @@ std::string line_plot(const std::vector<Series>& series, const LinePlotOptions& 
   }
   svg.line(left, top + ph, left + pw, top + ph, "#444");
   svg.line(left, top, left, top + ph, "#444");
-  if (!o.x_label.empty()) svg.text(left + pw / 2, o.height - 10, o.x_label, {.size = 12, .anchor = "middle"});
+  if (!o.x_label.empty()) svg.text(left + pw / 2, top + ph + bottom - 10, o.x_label, {.size = 12, .anchor = "middle"});
   if (!o.y_label.empty()) svg.text(16, top + ph / 2, o.y_label, {.size = 12, .anchor = "middle", .rotate = -90});
 
   for (size_t k = 0; k < series.size(); ++k) {
@@ -83,14 +92,12 @@ std::string line_plot(const std::vector<Series>& series, const LinePlotOptions& 
       for (const auto& [x, y] : pts) svg.circle(x, y, 3, palette(k));
     }
   }
-  if (series.size() > 1 || !series[0].name.empty()) {  // legend, top right inside the plot
-    double w = 0;
-    for (const Series& s : series) w = std::max(w, text_width(s.name, 12));
-    const double lx = left + pw - w - 40, ly = top + 8;
-    svg.rect(lx - 6, ly - 4, w + 40, 18.0 * series.size() + 6, "white", "#ccc", 0.9);
+  if (legend) {  // right of the plot area (see above)
+    svg.rect(legend_x, legend_y, legend_w, legend_h, "white", "#ccc", 0.9);
     for (size_t k = 0; k < series.size(); ++k) {
-      svg.line(lx, ly + 8 + 18.0 * k, lx + 20, ly + 8 + 18.0 * k, palette(k), 2.5);
-      svg.text(lx + 26, ly + 8 + 18.0 * k, series[k].name, {.size = 12, .baseline = "middle"});
+      const double y = legend_y + 12 + 18.0 * static_cast<double>(k);
+      svg.line(legend_x + 6, y, legend_x + 26, y, palette(k), 2.5);
+      svg.text(legend_x + 32, y, series[k].name, {.size = 12, .baseline = "middle"});
     }
   }
   return svg.str();
