@@ -13,6 +13,7 @@ namespace glimpse::viz {
 std::string line_plot(const std::vector<Series>& series, const LinePlotOptions& o) {
   check(!series.empty(), "viz::line_plot: no series to draw");
   double x_lo = INFINITY, x_hi = -INFINITY, y_lo = INFINITY, y_hi = -INFINITY;
+  bool whole_x = true;  // every x a whole number
   for (const Series& s : series) {
     check(s.x.empty() || s.x.size() == s.y.size(), "viz::line_plot: series '{}' has {} x values for {} y values",
           s.name, s.x.size(), s.y.size());
@@ -20,6 +21,7 @@ std::string line_plot(const std::vector<Series>& series, const LinePlotOptions& 
       const double x = s.x.empty() ? static_cast<double>(i + 1) : s.x[i], y = s.y[i];
       if (!std::isfinite(x) || !std::isfinite(y) || (o.log_y && y <= 0)) continue;
       x_lo = std::min(x_lo, x), x_hi = std::max(x_hi, x);
+      whole_x = whole_x && x == std::round(x);
       const double yy = o.log_y ? std::log10(y) : y;
       y_lo = std::min(y_lo, yy), y_hi = std::max(y_hi, yy);
     }
@@ -67,7 +69,11 @@ std::string line_plot(const std::vector<Series>& series, const LinePlotOptions& 
     const std::string label = o.log_y ? fmt::format("1e{}", static_cast<int>(std::lround(t))) : tick_label(t, ystep);
     svg.text(left - 6, py(t), label, {.size = 11, .anchor = "end", .color = "#444", .baseline = "middle"});
   }
-  const std::vector<double> xt = nice_ticks(x_lo, x_hi, 6);
+  std::vector<double> xt = nice_ticks(x_lo, x_hi, 6);
+  if (whole_x && xt.size() > 1 && xt[1] - xt[0] < 1) {  // counts (lengths, epochs): no ticks between them
+    xt.clear();
+    for (double t = std::ceil(x_lo); t <= x_hi + 1e-9; ++t) xt.push_back(t);
+  }
   const double xstep = xt.size() > 1 ? xt[1] - xt[0] : 1;
   for (double t : xt) {
     if (t < x_lo - 1e-9 || t > x_hi + 1e-9) continue;

@@ -46,11 +46,12 @@ struct Scores {
   double bleu = 0, exact = 0;
 };
 
-Scores score(const Corpus& c, const std::vector<models::Hypothesis>& hyps, const std::vector<size_t>& which) {
+// BLEU and exact match of the hypotheses (words) of the TEST sentences `which`.
+Scores score(const Corpus& c, const std::vector<data::Sentence>& hyps, const std::vector<size_t>& which) {
   std::vector<data::Sentence> h, r;
   int64_t exact = 0;
   for (size_t i : which) {
-    h.push_back(words(c.tgt_vocab, hyps[i].tokens));
+    h.push_back(hyps[i]);
     r.push_back(c.test[i].tgt_tokens);
     exact += h.back() == r.back();
   }
@@ -151,33 +152,44 @@ RunStats train_and_evaluate(const Options& o, const run::Cli& cli, const Corpus&
   st.val_loss = st.test_loss.empty() ? test_loss(model, corpus) : st.test_loss.back();
 
   st.greedy = decode_test(model, corpus, o, false);
-  std::vector<size_t> all(corpus.test.size());
-  std::iota(all.begin(), all.end(), 0);
-  const Scores g = score(corpus, st.greedy, all);
-  st.bleu_greedy = g.bleu;
-  st.exact_greedy = g.exact;
-  if (o.beam > 1) {
-    const Scores b = score(corpus, decode_test(model, corpus, o, true), all);
-    st.bleu_beam = b.bleu;
-    st.exact_beam = b.exact;
-  } else {
-    st.bleu_beam = g.bleu;
-    st.exact_beam = g.exact;
-  }
-  // The score per source length (greedy): BLEU for translation, exact match for reversal, for every length that at
-  // least 20 TEST sentences have (2 in smoke runs), so that no point rests on a handful of sentences.
-  std::map<int64_t, std::vector<size_t>> buckets;
-  for (size_t i = 0; i < corpus.test.size(); ++i) buckets[static_cast<int64_t>(corpus.test[i].src.size())].push_back(i);
-  for (const auto& [len, idx] : buckets) {
-    if (idx.size() < (o.smoke ? 2u : 20u)) continue;
-    const Scores s = score(corpus, st.greedy, idx);
-    st.by_length.push_back({len, reverse ? s.exact : s.bleu});
-  }
+  const std::vector<data::Sentence> greedy_words = hypothesis_words(corpus, st.greedy);
+  std::tie(st.bleu_greedy, st.exact_greedy) = bleu_and_exact(corpus, greedy_words);
+  std::tie(st.bleu_beam, st.exact_beam) =
+      o.beam > 1 ? bleu_and_exact(corpus, hypothesis_words(corpus, decode_test(model, corpus, o, true)))
+                 : std::pair{st.bleu_greedy, st.exact_greedy};
+  st.by_length = scores_by_length(o, corpus, greedy_words);
   fmt::print("{}: test loss {:.4f}, BLEU greedy {:.2f}, beam {} {:.2f}, exact match greedy {:.4f}, beam {:.4f}, "
              "{:.1f} ms/step\n", st.attention, st.val_loss, st.bleu_greedy, o.beam, st.bleu_beam, st.exact_greedy,
              st.exact_beam, st.ms_per_step);
   std::fflush(stdout);  // --compare's runs take minutes each: show each summary as it comes, also into a file
   return st;
+}
+
+std::vector<data::Sentence> hypothesis_words(const Corpus& c, const std::vector<models::Hypothesis>& hyps) {
+  std::vector<data::Sentence> out;
+  for (const auto& h : hyps) out.push_back(words(c.tgt_vocab, h.tokens));
+  return out;
+}
+
+std::vector<LengthScore> scores_by_length(const Options& o, const Corpus& c, const std::vector<data::Sentence>& hyps) {
+  check(hyps.size() == c.test.size(), "seq2seq: {} hypotheses for {} TEST sentences; a test_hyp file must come from "
+        "a run on the same --task, --data and --seed", hyps.size(), c.test.size());
+  std::map<int64_t, std::vector<size_t>> buckets;
+  for (size_t i = 0; i < c.test.size(); ++i) buckets[static_cast<int64_t>(c.test[i].src.size())].push_back(i);
+  std::vector<LengthScore> out;
+  for (const auto& [len, idx] : buckets) {
+    if (idx.size() < (o.smoke ? 2u : 20u)) continue;
+    const Scores s = score(c, hyps, idx);
+    out.push_back({.length = len, .sentences = idx.size(), .score = o.task == "reverse" ? s.exact : s.bleu});
+  }
+  return out;
+}
+
+std::pair<double, double> bleu_and_exact(const Corpus& c, const std::vector<data::Sentence>& hyps) {
+  std::vector<size_t> all(c.test.size());
+  std::iota(all.begin(), all.end(), 0);
+  const Scores s = score(c, hyps, all);
+  return {s.bleu, s.exact};
 }
 
 }  // namespace glimpse::seq2seq_example

@@ -104,8 +104,6 @@ RunStats train_transformer(const Options& o, const run::Cli& cli, const Corpus& 
   st.params = model.num_parameters();
   optim::Adam opt(model.parameters(), {.lr = o.lr, .beta1 = 0.9, .beta2 = 0.98, .eps = 1e-9});
   optim::NoamLR sched(opt, {.d_model = o.d_model, .warmup = o.warmup});
-  DataParallelTraining dp(model.parameters(), {.seed = cli.seed, .losses = cli.out / "losses_transformer.tsv",
-                                               .label = "transformer"});  // under mpirun (data_parallel.h)
   const bool reverse = o.task == "reverse";
   const int64_t per_epoch = reverse ? std::min<int64_t>(o.steps, 100)
                                     : (static_cast<int64_t>(corpus.train.size()) + o.batch_size - 1) / o.batch_size;
@@ -119,6 +117,9 @@ RunStats train_transformer(const Options& o, const run::Cli& cli, const Corpus& 
     step = progress.count("step") ? std::stoll(progress.at("step")) : 0;
     fmt::print("resuming the transformer from {} at step {} of {}\n", checkpoint_path, step, total);
   }
+  // Under mpirun (data_parallel.h); after the resume, so that the loss file's steps continue the checkpoint's.
+  DataParallelTraining dp(model.parameters(), {.seed = cli.seed, .losses = cli.out / "losses_transformer.tsv",
+                                               .label = "transformer", .first_step = step});
   auto save = [&] {
     if (checkpoint_path.empty() || !distributed::is_main()) return;  // rank 0 alone writes
     models::save_transformer(checkpoint_path, {.model = &model, .optimizer = &opt, .scheduler = &sched,
@@ -188,6 +189,7 @@ RunStats train_transformer(const Options& o, const run::Cli& cli, const Corpus& 
   model.eval();
   st.val_loss = st.test_loss.empty() ? test_loss(model, corpus) : st.test_loss.back();  // (resumed when done)
   std::tie(st.bleu_greedy, st.exact_greedy) = evaluate(model, corpus, o, false, &st.greedy);
+  st.by_length = scores_by_length(o, corpus, hypothesis_words(corpus, st.greedy));
   std::tie(st.bleu_beam, st.exact_beam) =
       o.beam > 1 ? evaluate(model, corpus, o, true, nullptr) : std::pair{st.bleu_greedy, st.exact_greedy};
   fmt::print("transformer: test loss {:.4f}, BLEU greedy {:.2f}, beam {} {:.2f}, exact match greedy {:.4f}, beam "

@@ -76,6 +76,11 @@ TEST_CASE("line plot: a linear axis has round ticks around the data and x values
   svg_test::check_svg(svg, "line plot linear");
   CHECK(svg.find(">4.0</text>") != std::string::npos);  // y ticks every 0.5 over [2.9, 5.1]
   CHECK(svg.find(">20</text>") != std::string::npos);
+  // Whole-number x values (lengths, epochs) get whole-number ticks only, none at 3.5.
+  const std::string counts = viz::line_plot({{.y = {30, 50, 40, 20}, .x = {3, 4, 5, 6}}});
+  CHECK(counts.find(">4</text>") != std::string::npos);
+  CHECK(counts.find(">3.5</text>") == std::string::npos);
+  CHECK(counts.find(">3.0</text>") == std::string::npos);
   CHECK_THROWS_AS(viz::line_plot({{.y = {1, 2}, .x = {1}}}), Error);
   CHECK_THROWS_AS(viz::line_plot({}), Error);
 }
