@@ -288,14 +288,16 @@ int transformer_main(const Options& o, const run::Cli& cli) {
        .log_y = true});
   viz::save(cli.out / "loss.svg", loss_svg);
   report.heading("Training").figure(loss_svg, "Train (mean over the epoch) and TEST loss");
+  report.figure(write_by_length(o, cli.out, {{"transformer", r.by_length}}),
+                "Each point: the TEST sentences of one source length (at least 20 of them)");
   size_t pick = 0;  // the longest of the first 200 TEST sentences
   for (size_t i = 0; i < corpus.test.size() && i < 200; ++i) {
     if (corpus.test[i].src.size() > corpus.test[pick].src.size()) pick = i;
   }
   attention_figures(o, cli, corpus, model, r.greedy[pick], pick, report);
   report.save(cli.out / "report.html");
-  fmt::print("wrote {}/report.html, test_hyp.txt, loss.svg, cross_l*_h*.svg, encoder_l*_h*.svg, alignment_0.svg; "
-             "checkpoint {}\n", cli.out.string(), o.checkpoint);
+  fmt::print("wrote {}/report.html, test_hyp.txt, loss.svg, by_length.svg/.tsv, cross_l*_h*.svg, encoder_l*_h*.svg, "
+             "alignment_0.svg; checkpoint {}\n", cli.out.string(), o.checkpoint);
   result.print();
   return 0;
 }

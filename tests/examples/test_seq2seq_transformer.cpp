@@ -18,13 +18,14 @@ using namespace glimpse;
 namespace {
 
 void check_transformer_outputs(const std::filesystem::path& dir) {
-  for (const char* svg : {"loss.svg", "alignment_0.svg", "flow_0.svg", "cross_l1_h1.svg", "cross_l1_h4.svg",
+  for (const char* svg : {"loss.svg", "by_length.svg", "alignment_0.svg", "flow_0.svg", "cross_l1_h1.svg", "cross_l1_h4.svg",
                           "encoder_l1_h1.svg", "encoder_l1_h4.svg"}) {
     svg_test::check_svg_file(dir / svg);
   }
   const std::string html = svg_test::check_html_file(dir / "report.html");
   CHECK(html.find("Cross-attention per layer and head") != std::string::npos);
   CHECK(std::filesystem::exists(dir / "test_hyp.txt"));
+  CHECK(svg_test::read_file(dir / "by_length.tsv").find("\ntransformer\t") != std::string::npos);
 }
 
 void check_result(const example_test::Run& r, std::initializer_list<const char*> keys) {
