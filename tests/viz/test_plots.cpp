@@ -88,7 +88,9 @@ TEST_CASE("line plot: a linear axis has round ticks around the data and x values
 namespace {
 struct Box {
   double x0 = INFINITY, y0 = INFINITY, x1 = -INFINITY, y1 = -INFINITY;
-  void add(double x, double y) { x0 = std::min(x0, x), y0 = std::min(y0, y), x1 = std::max(x1, x), y1 = std::max(y1, y); }
+  void add(double x, double y) {
+    x0 = std::min(x0, x), y0 = std::min(y0, y), x1 = std::max(x1, x), y1 = std::max(y1, y);
+  }
   bool overlaps(const Box& b) const { return x0 < b.x1 && b.x0 < x1 && y0 < b.y1 && b.y0 < y1; }
 };
 
@@ -111,7 +113,8 @@ void check_legend_outside(const std::string& svg, size_t entries) {
       char comma = 0;
       while (pts >> x >> comma >> y) plot.add(x, y);
     } else if (name == "circle") {
-      const double cx = n.attribute("cx").as_double(), cy = n.attribute("cy").as_double(), r = n.attribute("r").as_double();
+      const double cx = n.attribute("cx").as_double(), cy = n.attribute("cy").as_double();
+      const double r = n.attribute("r").as_double();
       plot.add(cx - r, cy - r), plot.add(cx + r, cy + r);
     } else if (name == "rect" && stroke == "#ccc") {  // the legend's box (the other rectangle is the background)
       ++legend_boxes;
