@@ -79,6 +79,22 @@ struct Batch {
 };
 Batch make_batch(const std::vector<const Pair*>& pairs);
 std::vector<const Pair*> slice(const std::vector<Pair>& pairs, size_t begin, size_t end);  // pairs[begin, end)
+
+// One epoch's training batches, the same for both models: TRAIN shuffled (Fisher-Yates) by a generator seeded by the
+// seed and the epoch alone, so that a run resumed at an epoch boundary repeats the uninterrupted one; the reverse task
+// draws fresh batches from that generator instead.
+class EpochBatches {
+ public:
+  EpochBatches(const Corpus& c, int64_t batch_size, uint64_t seed, int64_t epoch);
+  // Translate: the epoch's batch number `index`. Reverse: the next fresh batch (index unused).
+  Batch batch(int64_t index);
+
+ private:
+  const Corpus& corpus_;
+  int64_t batch_size_;
+  Generator gen_;
+  std::vector<size_t> order_;
+};
 std::vector<std::string> words(const data::Vocab& v, const std::vector<int64_t>& ids);
 // Mean teacher-forced loss over TEST (batches of 128, no gradient), weighted by target tokens; batch_loss gives one
 // batch's mean loss.

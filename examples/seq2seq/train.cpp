@@ -86,28 +86,14 @@ RunStats train_and_evaluate(const Options& o, const run::Cli& cli, const Corpus&
   // An "epoch" of the reverse task is 100 fresh batches; each epoch's batches (and TRAIN's shuffle) come from the
   // seed and the epoch alone, so a run resumed at an epoch boundary repeats the uninterrupted one.
   for (int64_t epoch = step / steps_per_epoch; step < total_steps; ++epoch) {
-    Generator gen(cli.seed * 1000003 + static_cast<uint64_t>(epoch));
-    std::vector<size_t> order(corpus.train.size());
-    std::iota(order.begin(), order.end(), 0);
-    for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[gen.next_u64() % i]);  // Fisher-Yates
+    EpochBatches batches(corpus, o.batch_size, cli.seed, epoch);
     const int64_t n = std::min(steps_per_epoch, total_steps - step);
     run::ProgressBar bar({.total = n, .desc = fmt::format("{} epoch {}", st.attention, epoch + 1)});
     model.train();
     double epoch_sum = 0;
     const auto start = std::chrono::steady_clock::now();
     for (int64_t i = 0; i < n; ++i) {
-      std::vector<Pair> fresh;
-      std::vector<const Pair*> pairs;
-      if (reverse) {
-        fresh = reverse_batch(corpus, o.batch_size, gen);
-        for (const Pair& p : fresh) pairs.push_back(&p);
-      } else {
-        const int64_t first = (step % steps_per_epoch) * o.batch_size;
-        for (int64_t k = first; k < std::min<int64_t>(first + o.batch_size, order.size()); ++k) {
-          pairs.push_back(&corpus.train[order[k]]);
-        }
-      }
-      Batch b = make_batch(pairs);
+      Batch b = batches.batch(step % steps_per_epoch);
       dp.take_share(b.src, b.tgt_in, b.tgt_out);  // this rank's rows (all of them on one process)
       // --profile watches the run's second step (the first fills the allocator's cache), or its only one.
       std::optional<TapeProfiler> profiler;

@@ -130,31 +130,17 @@ RunStats train_transformer(const Options& o, const run::Cli& cli, const Corpus& 
   // Each epoch's batches (TRAIN's shuffle or the fresh reverse batches) and dropout masks come from the seed and the
   // epoch alone, so a run resumed at an epoch boundary (a checkpoint is saved after each) repeats the uninterrupted one.
   for (int64_t epoch = step / per_epoch; step < total; ++epoch) {
-    Generator gen(cli.seed * 1000003 + static_cast<uint64_t>(epoch));
+    EpochBatches batches(corpus, o.batch_size, cli.seed, epoch);
     // dropout's generator; under mpirun each rank its own stream (rank 0's is the one-process stream)
     manual_seed(cli.seed * 1000003 + static_cast<uint64_t>(epoch) + 0x5eed +
                 0x9e3779b97f4a7c15ULL * static_cast<uint64_t>(distributed::rank()));
-    std::vector<size_t> order(corpus.train.size());
-    std::iota(order.begin(), order.end(), 0);
-    for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[gen.next_u64() % i]);
     const int64_t n = std::min(per_epoch - step % per_epoch, total - step);
     run::ProgressBar bar({.total = n, .desc = fmt::format("transformer epoch {}", epoch + 1)});
     model.train();
     double epoch_sum = 0;
     const auto start = std::chrono::steady_clock::now();
     for (int64_t i = 0; i < n; ++i) {
-      std::vector<Pair> fresh;
-      std::vector<const Pair*> pairs;
-      if (reverse) {
-        fresh = reverse_batch(corpus, o.batch_size, gen);
-        for (const Pair& p : fresh) pairs.push_back(&p);
-      } else {
-        const int64_t first = (step % per_epoch) * o.batch_size;
-        for (int64_t k = first; k < std::min<int64_t>(first + o.batch_size, order.size()); ++k) {
-          pairs.push_back(&corpus.train[order[k]]);
-        }
-      }
-      Batch b = make_batch(pairs);
+      Batch b = batches.batch(step % per_epoch);
       dp.take_share(b.src, b.tgt_in, b.tgt_out);  // this rank's rows (all of them on one process)
       Variable loss = dp.weighted(model.loss(b.src.ids, b.src.lengths, b.tgt_in.ids, b.tgt_out.ids, o.label_smoothing));
       opt.zero_grad();
