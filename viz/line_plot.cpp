@@ -13,6 +13,7 @@ namespace glimpse::viz {
 std::string line_plot(const std::vector<Series>& series, const LinePlotOptions& o) {
   check(!series.empty(), "viz::line_plot: no series to draw");
   double x_lo = INFINITY, x_hi = -INFINITY, y_lo = INFINITY, y_hi = -INFINITY;
+  bool whole_x = true;  // every x a whole number
   for (const Series& s : series) {
     check(s.x.empty() || s.x.size() == s.y.size(), "viz::line_plot: series '{}' has {} x values for {} y values",
           s.name, s.x.size(), s.y.size());
@@ -20,6 +21,7 @@ std::string line_plot(const std::vector<Series>& series, const LinePlotOptions& 
       const double x = s.x.empty() ? static_cast<double>(i + 1) : s.x[i], y = s.y[i];
       if (!std::isfinite(x) || !std::isfinite(y) || (o.log_y && y <= 0)) continue;
       x_lo = std::min(x_lo, x), x_hi = std::max(x_hi, x);
+      whole_x = whole_x && x == std::round(x);
       const double yy = o.log_y ? std::log10(y) : y;
       y_lo = std::min(y_lo, yy), y_hi = std::max(y_hi, yy);
     }
@@ -36,11 +38,20 @@ std::string line_plot(const std::vector<Series>& series, const LinePlotOptions& 
     y_hi += pad;
   }
 
+  // The plot area keeps the size the options give; the legend goes to its right, outside it, and the figure grows
+  // to hold it (wider by the legend, taller when the legend is longer than the plot), so that it never hides data.
   const double left = 70, right = 20, top = o.title.empty() ? 16 : 40, bottom = 50;
   const double pw = o.width - left - right, ph = o.height - top - bottom;
+  const bool legend = series.size() > 1 || !series[0].name.empty();
+  double name_w = 0;
+  for (const Series& s : series) name_w = std::max(name_w, text_width(s.name, 12));
+  const double legend_w = name_w + 40, legend_h = 18.0 * static_cast<double>(series.size()) + 6;
+  const double legend_x = left + pw + right, legend_y = top;  // the box's corner; `right` clears the last x label
+  const double width = legend ? legend_x + legend_w + 10 : o.width;
+  const double height = legend ? std::max(o.height, legend_y + legend_h + 10) : o.height;
   auto px = [&](double x) { return left + pw * (x - x_lo) / (x_hi - x_lo); };
   auto py = [&](double y) { return top + ph * (1 - (y - y_lo) / (y_hi - y_lo)); };
-  Svg svg(o.width, o.height);
+  Svg svg(width, height);
   if (!o.title.empty()) svg.text(12, 24, o.title, {.size = 15, .bold = true});
 
   // y grid and labels
@@ -58,7 +69,11 @@ std::string line_plot(const std::vector<Series>& series, const LinePlotOptions& 
     const std::string label = o.log_y ? fmt::format("1e{}", static_cast<int>(std::lround(t))) : tick_label(t, ystep);
     svg.text(left - 6, py(t), label, {.size = 11, .anchor = "end", .color = "#444", .baseline = "middle"});
   }
-  const std::vector<double> xt = nice_ticks(x_lo, x_hi, 6);
+  std::vector<double> xt = nice_ticks(x_lo, x_hi, 6);
+  if (whole_x && xt.size() > 1 && xt[1] - xt[0] < 1) {  // counts (lengths, epochs): no ticks between them
+    xt.clear();
+    for (double t = std::ceil(x_lo); t <= x_hi + 1e-9; ++t) xt.push_back(t);
+  }
   const double xstep = xt.size() > 1 ? xt[1] - xt[0] : 1;
   for (double t : xt) {
     if (t < x_lo - 1e-9 || t > x_hi + 1e-9) continue;
@@ -67,7 +82,7 @@ std::string line_plot(const std::vector<Series>& series, const LinePlotOptions& 
   }
   svg.line(left, top + ph, left + pw, top + ph, "#444");
   svg.line(left, top, left, top + ph, "#444");
-  if (!o.x_label.empty()) svg.text(left + pw / 2, o.height - 10, o.x_label, {.size = 12, .anchor = "middle"});
+  if (!o.x_label.empty()) svg.text(left + pw / 2, top + ph + bottom - 10, o.x_label, {.size = 12, .anchor = "middle"});
   if (!o.y_label.empty()) svg.text(16, top + ph / 2, o.y_label, {.size = 12, .anchor = "middle", .rotate = -90});
 
   for (size_t k = 0; k < series.size(); ++k) {
@@ -83,14 +98,12 @@ std::string line_plot(const std::vector<Series>& series, const LinePlotOptions& 
       for (const auto& [x, y] : pts) svg.circle(x, y, 3, palette(k));
     }
   }
-  if (series.size() > 1 || !series[0].name.empty()) {  // legend, top right inside the plot
-    double w = 0;
-    for (const Series& s : series) w = std::max(w, text_width(s.name, 12));
-    const double lx = left + pw - w - 40, ly = top + 8;
-    svg.rect(lx - 6, ly - 4, w + 40, 18.0 * series.size() + 6, "white", "#ccc", 0.9);
+  if (legend) {  // right of the plot area (see above)
+    svg.rect(legend_x, legend_y, legend_w, legend_h, "white", "#ccc", 0.9);
     for (size_t k = 0; k < series.size(); ++k) {
-      svg.line(lx, ly + 8 + 18.0 * k, lx + 20, ly + 8 + 18.0 * k, palette(k), 2.5);
-      svg.text(lx + 26, ly + 8 + 18.0 * k, series[k].name, {.size = 12, .baseline = "middle"});
+      const double y = legend_y + 12 + 18.0 * static_cast<double>(k);
+      svg.line(legend_x + 6, y, legend_x + 26, y, palette(k), 2.5);
+      svg.text(legend_x + 32, y, series[k].name, {.size = 12, .baseline = "middle"});
     }
   }
   return svg.str();

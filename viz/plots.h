@@ -48,10 +48,11 @@ struct LinePlotOptions {
   std::string x_label = "";
   std::string y_label = "";
   bool log_y = false;  // values <= 0 are left out on a log axis
-  double width = 560, height = 320;
+  double width = 560, height = 320;  // without the legend: the figure widens by the legend's width to hold it
 };
 
-// Several series on shared axes with round ticks and a legend (when there is more than one series, or it is named).
+// Several series on shared axes with round ticks and a legend (when there is more than one series, or it is named)
+// to the right of the plot area, outside it, so that it never covers a line.
 std::string line_plot(const std::vector<Series>& series, const LinePlotOptions& options = {});
 
 }  // namespace glimpse::viz

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <fstream>
+#include <sstream>
 
 #include "data/tokenizer.h"
 #include "seq2seq_example.h"
@@ -23,6 +24,110 @@ std::vector<std::string> output_words(const data::Vocab& v, const models::Hypoth
 }
 
 }  // namespace
+
+std::string write_by_length(const Options& o, const std::filesystem::path& dir,
+                            const std::vector<std::pair<std::string, std::vector<LengthScore>>>& lines) {
+  const std::string metric = o.task == "reverse" ? "exact match" : "BLEU";
+  std::vector<viz::Series> series;
+  std::filesystem::create_directories(dir);
+  std::ofstream tsv(dir / "by_length.tsv");
+  check(tsv.good(), "cannot write {}; check that --out is a writable folder", (dir / "by_length.tsv").string());
+  tsv << "# greedy " << metric << " of the TEST sentences of each source length (lengths with enough sentences)\n"
+      << "model\tsource_length\tsentences\t" << (o.task == "reverse" ? "exact_match" : "bleu") << '\n';
+  for (const auto& [name, scores] : lines) {
+    viz::Series s{.name = name};
+    for (const LengthScore& l : scores) {
+      s.x.push_back(static_cast<double>(l.length));
+      s.y.push_back(l.score);
+      tsv << fmt::format("{}\t{}\t{}\t{:.17g}\n", name, l.length, l.sentences, l.score);
+    }
+    series.push_back(std::move(s));
+  }
+  const std::string svg = viz::line_plot(
+      series, {.title = metric + " against source length (greedy, TEST)", .x_label = "source length (tokens)",
+               .y_label = metric});
+  viz::save(dir / "by_length.svg", svg);
+  return svg;
+}
+
+namespace {
+
+// by_length.tsv back into (model, scores) lines, in file order.
+std::vector<std::pair<std::string, std::vector<LengthScore>>> read_by_length(const std::filesystem::path& path) {
+  std::ifstream f(path);
+  std::vector<std::pair<std::string, std::vector<LengthScore>>> lines;
+  for (std::string line; std::getline(f, line);) {
+    if (line.empty() || line[0] == '#' || line.rfind("model\t", 0) == 0) continue;
+    std::istringstream row(line);
+    std::string name;
+    LengthScore l;
+    check(static_cast<bool>(std::getline(row, name, '\t') >> l.length >> l.sentences >> l.score),
+          "--replot: {}: cannot read the row '{}' (model, source length, sentences, score, tab-separated)",
+          path.string(), line);
+    if (lines.empty() || lines.back().first != name) lines.push_back({name, {}});
+    lines.back().second.push_back(l);
+  }
+  return lines;
+}
+
+// A test_hyp file: one line per TEST sentence, tokens joined by one space (data::join_tokens).
+std::vector<data::Sentence> read_hypotheses(const std::filesystem::path& path) {
+  std::ifstream f(path);
+  std::vector<data::Sentence> hyps;
+  for (std::string line; std::getline(f, line);) {
+    data::Sentence w;
+    for (size_t at = 0; at < line.size();) {
+      const size_t end = std::min(line.find(' ', at), line.size());
+      w.push_back(line.substr(at, end - at));
+      at = end + 1;
+    }
+    hyps.push_back(std::move(w));
+  }
+  return hyps;
+}
+
+}  // namespace
+
+int replot_by_length(const Options& o, const run::Cli& cli) {
+  // --compare's files in its order (every attention, then the Transformer), else a single run's test_hyp.txt, else
+  // the numbers of an earlier by_length.tsv (a committed figure's, to redraw it after the plot code changed).
+  std::vector<std::pair<std::string, std::filesystem::path>> files;
+  std::vector<std::string> names = models::attention_names();
+  names.push_back("transformer");
+  for (const std::string& n : names) {
+    const auto path = cli.out / fmt::format("test_hyp_{}.txt", n);
+    if (std::filesystem::exists(path)) files.push_back({n, path});
+  }
+  if (files.empty() && std::filesystem::exists(cli.out / "test_hyp.txt")) {
+    files.push_back({o.model == "transformer" ? "transformer" : o.attention, cli.out / "test_hyp.txt"});
+  }
+  std::vector<std::pair<std::string, std::vector<LengthScore>>> lines;
+  if (files.empty()) {
+    check(std::filesystem::exists(cli.out / "by_length.tsv"), "--replot: {} has no test_hyp_<model>.txt, "
+          "test_hyp.txt or by_length.tsv; give the --out of a finished run", cli.out.string());
+    lines = read_by_length(cli.out / "by_length.tsv");
+    check(!lines.empty(), "--replot: {} has no rows", (cli.out / "by_length.tsv").string());
+    fmt::print("read {} models' scores from {}\n", lines.size(), (cli.out / "by_length.tsv").string());
+  } else {
+    const Corpus corpus = o.task == "reverse" ? make_reverse_corpus(o, cli.seed) : make_translate_corpus(o);
+    for (const auto& [name, path] : files) {
+      const std::vector<data::Sentence> hyps = read_hypotheses(path);
+      check(hyps.size() == corpus.test.size(), "--replot: {} has {} lines for {} TEST sentences; replot with the "
+            "--task, --data and --seed of the run that wrote it", path.string(), hyps.size(), corpus.test.size());
+      const auto [bleu, exact] = bleu_and_exact(corpus, hyps);
+      fmt::print("{}: BLEU greedy {:.2f}, exact match {:.4f} on {} TEST sentences ({})\n", name, bleu, exact,
+                 hyps.size(), path.string());
+      lines.push_back({name, scores_by_length(o, corpus, hyps)});
+    }
+  }
+  write_by_length(o, cli.out, lines);
+  fmt::print("wrote {}/by_length.svg and by_length.tsv\n", cli.out.string());
+  run::Result result;
+  result.add("task", o.task).add("models", static_cast<int64_t>(lines.size()))
+      .add("lengths", static_cast<int64_t>(lines.front().second.size()));
+  result.print();
+  return 0;
+}
 
 // weights of every emitted token -> [T_out, S] tensor
 Tensor weights_tensor(const models::Hypothesis& h) {
@@ -112,22 +217,11 @@ void write_figures_and_report(const Options& o, const run::Cli& cli, const Corpu
   viz::save(cli.out / "loss.svg", loss_svg);
   report.heading("Training").figure(loss_svg, "Train (mean over the epoch) and TEST loss");
 
-  // The score against source length, per attention: where the fixed context of "none" gives out.
-  std::vector<viz::Series> by_len;
-  for (const auto& r : runs) {
-    viz::Series s{.name = r.attention};
-    for (const auto& [len, v] : r.by_length) {
-      s.x.push_back(static_cast<double>(len));
-      s.y.push_back(v);
-    }
-    by_len.push_back(s);
-  }
-  const std::string metric = reverse ? "exact match" : "BLEU";
-  const std::string len_svg = viz::line_plot(
-      by_len, {.title = metric + " against source length (greedy, TEST)", .x_label = "source length (tokens)",
-               .y_label = metric});
-  viz::save(cli.out / "by_length.svg", len_svg);
-  report.figure(len_svg, "Each point: the TEST sentences of one source length (at least 20 of them)");
+  // The score against source length, per model: where the fixed context of "none" gives out.
+  std::vector<std::pair<std::string, std::vector<LengthScore>>> by_len;
+  for (const auto& r : runs) by_len.push_back({r.attention, r.by_length});
+  report.figure(write_by_length(o, cli.out, by_len),
+                "Each point: the TEST sentences of one source length (at least 20 of them)");
 
   std::vector<std::vector<std::string>> rows;
   for (const auto& r : runs) {

@@ -11,7 +11,8 @@
 // by_length.svg (the score against source length, per attention), test_hyp.txt, checkpoint.safetensors (model,
 // optimizer, vocabularies, options), report.html. `--compare` trains every --attention choice on the same data and
 // seed and tabulates them. `--translate "I am cold."` translates with --checkpoint (no training) and writes its
-// alignment, flow and report into <out>/translate/. `--resume` continues training from --checkpoint.
+// alignment, flow and report into <out>/translate/. `--resume` continues training from --checkpoint. by_length.tsv
+// holds the numbers of by_length.svg; `--replot` redraws both from a finished run's test_hyp files (no training).
 //
 //   ./build/examples/seq2seq --task reverse
 //   ./build/examples/seq2seq --task translate --epochs 10
@@ -106,7 +107,7 @@ int train_main(Options o, const run::Cli& cli) {
       .add("wall_seconds", wall).add("first_loss", r.first_loss).add("last_loss", r.last_loss);
   if (!distributed::is_main()) return 0;  // rank 0 alone writes and reports
   write_figures_and_report(o, cli, corpus, *main_model, runs, result);
-  fmt::print("wrote {}/report.html, test_hyp.txt, loss.svg, by_length.svg, alignment_*.svg; checkpoint {}\n",
+  fmt::print("wrote {}/report.html, test_hyp.txt, loss.svg, by_length.svg/.tsv, alignment_*.svg; checkpoint {}\n",
              cli.out.string(), o.compare ? (cli.out / "checkpoint_<attention>.safetensors").string() : o.checkpoint);
   result.print();
   return 0;
@@ -217,6 +218,9 @@ int main(int argc, char** argv) {
   cli.add_flag("--profile", o.profile, "print where one training step's time and memory go, op by op (the tape "
                "inspector; also <out>/profile.txt and profile.svg)");
   cli.add_flag("--compare", o.compare, "train every --attention choice on the same data and seed, one table");
+  cli.add_flag("--replot", o.replot, "no training: redraw by_length.svg and by_length.tsv in --out from the "
+               "test_hyp_<model>.txt files a finished run left there (give its --task, --data and --seed), else from its "
+               "by_length.tsv");
   if (auto code = cli.parse(argc, argv)) return *code;
   o.smoke = cli.smoke;
   o.steps_given = cli.app().count("--steps") > 0;
@@ -238,6 +242,7 @@ int main(int argc, char** argv) {
   o = with_defaults(o);
   if (!distributed::is_main()) o.profile = false;  // one table, from rank 0
   return mpi.guarded(cli.name(), [&] {
+    if (o.replot) return distributed::is_main() ? replot_by_length(o, cli) : 0;
     if (o.model == "transformer") {
       check(!o.compare, "--model transformer: --compare trains the LSTM variants; without --model it adds the "
             "Transformer's row to their table");

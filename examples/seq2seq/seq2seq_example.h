@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "data/batch.h"
+#include "data/bleu.h"
 #include "data/vocab.h"
 #include "models/seq2seq.h"
 #include "models/transformer.h"
@@ -41,6 +42,7 @@ struct Options {
   std::string checkpoint;        // default <out>/checkpoint.safetensors
   bool resume = false;
   bool compare = false;
+  bool replot = false;            // redraw by_length.svg from a finished run's files (replot_by_length)
   bool profile = false;           // print the tape inspector's table for one training step
   bool smoke = false;
   // --model transformer (transformer_run.cpp); --layers is then the encoder's and the decoder's layer count
@@ -77,10 +79,33 @@ struct Batch {
 };
 Batch make_batch(const std::vector<const Pair*>& pairs);
 std::vector<const Pair*> slice(const std::vector<Pair>& pairs, size_t begin, size_t end);  // pairs[begin, end)
+
+// One epoch's training batches, the same for both models: TRAIN shuffled (Fisher-Yates) by a generator seeded by the
+// seed and the epoch alone, so that a run resumed at an epoch boundary repeats the uninterrupted one; the reverse task
+// draws fresh batches from that generator instead.
+class EpochBatches {
+ public:
+  EpochBatches(const Corpus& c, int64_t batch_size, uint64_t seed, int64_t epoch);
+  // Translate: the epoch's batch number `index`. Reverse: the next fresh batch (index unused).
+  Batch batch(int64_t index);
+
+ private:
+  const Corpus& corpus_;
+  int64_t batch_size_;
+  Generator gen_;
+  std::vector<size_t> order_;
+};
 std::vector<std::string> words(const data::Vocab& v, const std::vector<int64_t>& ids);
 // Mean teacher-forced loss over TEST (batches of 128, no gradient), weighted by target tokens; batch_loss gives one
 // batch's mean loss.
 double test_loss(const Corpus& c, const std::function<double(const Batch&)>& batch_loss);
+
+// The greedy score of the TEST sentences of one source length: BLEU (translate) or exact match (reverse).
+struct LengthScore {
+  int64_t length = 0;
+  size_t sentences = 0;
+  double score = 0;
+};
 
 // Everything one training run measured.
 struct RunStats {
@@ -92,8 +117,16 @@ struct RunStats {
   double wall_seconds = 0;  // training and evaluation of this model
   double val_loss = 0, bleu_greedy = 0, bleu_beam = 0, exact_greedy = 0, exact_beam = 0;
   std::vector<models::Hypothesis> greedy;  // one per test sentence, in file order
-  std::vector<std::pair<int64_t, double>> by_length;  // (source length, BLEU or exact match of that bucket)
+  std::vector<LengthScore> by_length;       // greedy, per source length (scores_by_length)
 };
+
+// Hypotheses as words (no <eos>), the form BLEU and test_hyp.txt take.
+std::vector<data::Sentence> hypothesis_words(const Corpus& c, const std::vector<models::Hypothesis>& hyps);
+// Corpus BLEU and exact match of one hypothesis per TEST sentence (file order).
+std::pair<double, double> bleu_and_exact(const Corpus& c, const std::vector<data::Sentence>& hyps);
+// The score per source length for every length that at least 20 TEST sentences have (2 in smoke runs), so that no
+// point rests on a handful of sentences; hyps: one per TEST sentence, file order.
+std::vector<LengthScore> scores_by_length(const Options& o, const Corpus& c, const std::vector<data::Sentence>& hyps);
 
 // Trains a model on the corpus (or continues the one given with its optimizer state), evaluates it on TEST.
 RunStats train_and_evaluate(const Options& o, const run::Cli& cli, const Corpus& corpus, models::Seq2Seq& model,
@@ -103,6 +136,13 @@ RunStats train_and_evaluate(const Options& o, const run::Cli& cli, const Corpus&
 // Figures and report.html for one run (and the comparison table when several runs are given).
 void write_figures_and_report(const Options& o, const run::Cli& cli, const Corpus& corpus, const models::Seq2Seq& model,
                               const std::vector<RunStats>& runs, const run::Result& result);
+// by_length.svg and by_length.tsv in dir: one line (and its rows) per (model name, scores); returns the SVG.
+std::string write_by_length(const Options& o, const std::filesystem::path& dir,
+                            const std::vector<std::pair<std::string, std::vector<LengthScore>>>& lines);
+// --replot: redraws by_length.svg and by_length.tsv in --out from the test_hyp_<model>.txt files a --compare run left
+// there (or a single run's test_hyp.txt), scored against the TEST split of --task/--data/--seed; without them, from
+// the numbers of a by_length.tsv in --out (a committed figure's). No training.
+int replot_by_length(const Options& o, const run::Cli& cli);
 // An alignment heatmap and an attention flow of one decoded sentence -> (heatmap SVG, flow SVG).
 std::pair<std::string, std::string> alignment_figures(const std::vector<std::string>& source, const data::Vocab& tgt,
                                                       const models::Hypothesis& h, const std::string& title);

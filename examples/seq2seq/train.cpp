@@ -46,11 +46,12 @@ struct Scores {
   double bleu = 0, exact = 0;
 };
 
-Scores score(const Corpus& c, const std::vector<models::Hypothesis>& hyps, const std::vector<size_t>& which) {
+// BLEU and exact match of the hypotheses (words) of the TEST sentences `which`.
+Scores score(const Corpus& c, const std::vector<data::Sentence>& hyps, const std::vector<size_t>& which) {
   std::vector<data::Sentence> h, r;
   int64_t exact = 0;
   for (size_t i : which) {
-    h.push_back(words(c.tgt_vocab, hyps[i].tokens));
+    h.push_back(hyps[i]);
     r.push_back(c.test[i].tgt_tokens);
     exact += h.back() == r.back();
   }
@@ -85,28 +86,14 @@ RunStats train_and_evaluate(const Options& o, const run::Cli& cli, const Corpus&
   // An "epoch" of the reverse task is 100 fresh batches; each epoch's batches (and TRAIN's shuffle) come from the
   // seed and the epoch alone, so a run resumed at an epoch boundary repeats the uninterrupted one.
   for (int64_t epoch = step / steps_per_epoch; step < total_steps; ++epoch) {
-    Generator gen(cli.seed * 1000003 + static_cast<uint64_t>(epoch));
-    std::vector<size_t> order(corpus.train.size());
-    std::iota(order.begin(), order.end(), 0);
-    for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[gen.next_u64() % i]);  // Fisher-Yates
+    EpochBatches batches(corpus, o.batch_size, cli.seed, epoch);
     const int64_t n = std::min(steps_per_epoch, total_steps - step);
     run::ProgressBar bar({.total = n, .desc = fmt::format("{} epoch {}", st.attention, epoch + 1)});
     model.train();
     double epoch_sum = 0;
     const auto start = std::chrono::steady_clock::now();
     for (int64_t i = 0; i < n; ++i) {
-      std::vector<Pair> fresh;
-      std::vector<const Pair*> pairs;
-      if (reverse) {
-        fresh = reverse_batch(corpus, o.batch_size, gen);
-        for (const Pair& p : fresh) pairs.push_back(&p);
-      } else {
-        const int64_t first = (step % steps_per_epoch) * o.batch_size;
-        for (int64_t k = first; k < std::min<int64_t>(first + o.batch_size, order.size()); ++k) {
-          pairs.push_back(&corpus.train[order[k]]);
-        }
-      }
-      Batch b = make_batch(pairs);
+      Batch b = batches.batch(step % steps_per_epoch);
       dp.take_share(b.src, b.tgt_in, b.tgt_out);  // this rank's rows (all of them on one process)
       // --profile watches the run's second step (the first fills the allocator's cache), or its only one.
       std::optional<TapeProfiler> profiler;
@@ -151,33 +138,44 @@ RunStats train_and_evaluate(const Options& o, const run::Cli& cli, const Corpus&
   st.val_loss = st.test_loss.empty() ? test_loss(model, corpus) : st.test_loss.back();
 
   st.greedy = decode_test(model, corpus, o, false);
-  std::vector<size_t> all(corpus.test.size());
-  std::iota(all.begin(), all.end(), 0);
-  const Scores g = score(corpus, st.greedy, all);
-  st.bleu_greedy = g.bleu;
-  st.exact_greedy = g.exact;
-  if (o.beam > 1) {
-    const Scores b = score(corpus, decode_test(model, corpus, o, true), all);
-    st.bleu_beam = b.bleu;
-    st.exact_beam = b.exact;
-  } else {
-    st.bleu_beam = g.bleu;
-    st.exact_beam = g.exact;
-  }
-  // The score per source length (greedy): BLEU for translation, exact match for reversal, for every length that at
-  // least 20 TEST sentences have (2 in smoke runs), so that no point rests on a handful of sentences.
-  std::map<int64_t, std::vector<size_t>> buckets;
-  for (size_t i = 0; i < corpus.test.size(); ++i) buckets[static_cast<int64_t>(corpus.test[i].src.size())].push_back(i);
-  for (const auto& [len, idx] : buckets) {
-    if (idx.size() < (o.smoke ? 2u : 20u)) continue;
-    const Scores s = score(corpus, st.greedy, idx);
-    st.by_length.push_back({len, reverse ? s.exact : s.bleu});
-  }
+  const std::vector<data::Sentence> greedy_words = hypothesis_words(corpus, st.greedy);
+  std::tie(st.bleu_greedy, st.exact_greedy) = bleu_and_exact(corpus, greedy_words);
+  std::tie(st.bleu_beam, st.exact_beam) =
+      o.beam > 1 ? bleu_and_exact(corpus, hypothesis_words(corpus, decode_test(model, corpus, o, true)))
+                 : std::pair{st.bleu_greedy, st.exact_greedy};
+  st.by_length = scores_by_length(o, corpus, greedy_words);
   fmt::print("{}: test loss {:.4f}, BLEU greedy {:.2f}, beam {} {:.2f}, exact match greedy {:.4f}, beam {:.4f}, "
              "{:.1f} ms/step\n", st.attention, st.val_loss, st.bleu_greedy, o.beam, st.bleu_beam, st.exact_greedy,
              st.exact_beam, st.ms_per_step);
   std::fflush(stdout);  // --compare's runs take minutes each: show each summary as it comes, also into a file
   return st;
+}
+
+std::vector<data::Sentence> hypothesis_words(const Corpus& c, const std::vector<models::Hypothesis>& hyps) {
+  std::vector<data::Sentence> out;
+  for (const auto& h : hyps) out.push_back(words(c.tgt_vocab, h.tokens));
+  return out;
+}
+
+std::vector<LengthScore> scores_by_length(const Options& o, const Corpus& c, const std::vector<data::Sentence>& hyps) {
+  check(hyps.size() == c.test.size(), "seq2seq: {} hypotheses for {} TEST sentences; a test_hyp file must come from "
+        "a run on the same --task, --data and --seed", hyps.size(), c.test.size());
+  std::map<int64_t, std::vector<size_t>> buckets;
+  for (size_t i = 0; i < c.test.size(); ++i) buckets[static_cast<int64_t>(c.test[i].src.size())].push_back(i);
+  std::vector<LengthScore> out;
+  for (const auto& [len, idx] : buckets) {
+    if (idx.size() < (o.smoke ? 2u : 20u)) continue;
+    const Scores s = score(c, hyps, idx);
+    out.push_back({.length = len, .sentences = idx.size(), .score = o.task == "reverse" ? s.exact : s.bleu});
+  }
+  return out;
+}
+
+std::pair<double, double> bleu_and_exact(const Corpus& c, const std::vector<data::Sentence>& hyps) {
+  std::vector<size_t> all(c.test.size());
+  std::iota(all.begin(), all.end(), 0);
+  const Scores s = score(c, hyps, all);
+  return {s.bleu, s.exact};
 }
 
 }  // namespace glimpse::seq2seq_example

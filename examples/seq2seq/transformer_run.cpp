@@ -104,8 +104,6 @@ RunStats train_transformer(const Options& o, const run::Cli& cli, const Corpus& 
   st.params = model.num_parameters();
   optim::Adam opt(model.parameters(), {.lr = o.lr, .beta1 = 0.9, .beta2 = 0.98, .eps = 1e-9});
   optim::NoamLR sched(opt, {.d_model = o.d_model, .warmup = o.warmup});
-  DataParallelTraining dp(model.parameters(), {.seed = cli.seed, .losses = cli.out / "losses_transformer.tsv",
-                                               .label = "transformer"});  // under mpirun (data_parallel.h)
   const bool reverse = o.task == "reverse";
   const int64_t per_epoch = reverse ? std::min<int64_t>(o.steps, 100)
                                     : (static_cast<int64_t>(corpus.train.size()) + o.batch_size - 1) / o.batch_size;
@@ -119,6 +117,9 @@ RunStats train_transformer(const Options& o, const run::Cli& cli, const Corpus& 
     step = progress.count("step") ? std::stoll(progress.at("step")) : 0;
     fmt::print("resuming the transformer from {} at step {} of {}\n", checkpoint_path, step, total);
   }
+  // Under mpirun (data_parallel.h); after the resume, so that the loss file's steps continue the checkpoint's.
+  DataParallelTraining dp(model.parameters(), {.seed = cli.seed, .losses = cli.out / "losses_transformer.tsv",
+                                               .label = "transformer", .first_step = step});
   auto save = [&] {
     if (checkpoint_path.empty() || !distributed::is_main()) return;  // rank 0 alone writes
     models::save_transformer(checkpoint_path, {.model = &model, .optimizer = &opt, .scheduler = &sched,
@@ -129,31 +130,17 @@ RunStats train_transformer(const Options& o, const run::Cli& cli, const Corpus& 
   // Each epoch's batches (TRAIN's shuffle or the fresh reverse batches) and dropout masks come from the seed and the
   // epoch alone, so a run resumed at an epoch boundary (a checkpoint is saved after each) repeats the uninterrupted one.
   for (int64_t epoch = step / per_epoch; step < total; ++epoch) {
-    Generator gen(cli.seed * 1000003 + static_cast<uint64_t>(epoch));
+    EpochBatches batches(corpus, o.batch_size, cli.seed, epoch);
     // dropout's generator; under mpirun each rank its own stream (rank 0's is the one-process stream)
     manual_seed(cli.seed * 1000003 + static_cast<uint64_t>(epoch) + 0x5eed +
                 0x9e3779b97f4a7c15ULL * static_cast<uint64_t>(distributed::rank()));
-    std::vector<size_t> order(corpus.train.size());
-    std::iota(order.begin(), order.end(), 0);
-    for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[gen.next_u64() % i]);
     const int64_t n = std::min(per_epoch - step % per_epoch, total - step);
     run::ProgressBar bar({.total = n, .desc = fmt::format("transformer epoch {}", epoch + 1)});
     model.train();
     double epoch_sum = 0;
     const auto start = std::chrono::steady_clock::now();
     for (int64_t i = 0; i < n; ++i) {
-      std::vector<Pair> fresh;
-      std::vector<const Pair*> pairs;
-      if (reverse) {
-        fresh = reverse_batch(corpus, o.batch_size, gen);
-        for (const Pair& p : fresh) pairs.push_back(&p);
-      } else {
-        const int64_t first = (step % per_epoch) * o.batch_size;
-        for (int64_t k = first; k < std::min<int64_t>(first + o.batch_size, order.size()); ++k) {
-          pairs.push_back(&corpus.train[order[k]]);
-        }
-      }
-      Batch b = make_batch(pairs);
+      Batch b = batches.batch(step % per_epoch);
       dp.take_share(b.src, b.tgt_in, b.tgt_out);  // this rank's rows (all of them on one process)
       Variable loss = dp.weighted(model.loss(b.src.ids, b.src.lengths, b.tgt_in.ids, b.tgt_out.ids, o.label_smoothing));
       opt.zero_grad();
@@ -188,6 +175,7 @@ RunStats train_transformer(const Options& o, const run::Cli& cli, const Corpus& 
   model.eval();
   st.val_loss = st.test_loss.empty() ? test_loss(model, corpus) : st.test_loss.back();  // (resumed when done)
   std::tie(st.bleu_greedy, st.exact_greedy) = evaluate(model, corpus, o, false, &st.greedy);
+  st.by_length = scores_by_length(o, corpus, hypothesis_words(corpus, st.greedy));
   std::tie(st.bleu_beam, st.exact_beam) =
       o.beam > 1 ? evaluate(model, corpus, o, true, nullptr) : std::pair{st.bleu_greedy, st.exact_greedy};
   fmt::print("transformer: test loss {:.4f}, BLEU greedy {:.2f}, beam {} {:.2f}, exact match greedy {:.4f}, beam "
@@ -286,14 +274,16 @@ int transformer_main(const Options& o, const run::Cli& cli) {
        .log_y = true});
   viz::save(cli.out / "loss.svg", loss_svg);
   report.heading("Training").figure(loss_svg, "Train (mean over the epoch) and TEST loss");
+  report.figure(write_by_length(o, cli.out, {{"transformer", r.by_length}}),
+                "Each point: the TEST sentences of one source length (at least 20 of them)");
   size_t pick = 0;  // the longest of the first 200 TEST sentences
   for (size_t i = 0; i < corpus.test.size() && i < 200; ++i) {
     if (corpus.test[i].src.size() > corpus.test[pick].src.size()) pick = i;
   }
   attention_figures(o, cli, corpus, model, r.greedy[pick], pick, report);
   report.save(cli.out / "report.html");
-  fmt::print("wrote {}/report.html, test_hyp.txt, loss.svg, cross_l*_h*.svg, encoder_l*_h*.svg, alignment_0.svg; "
-             "checkpoint {}\n", cli.out.string(), o.checkpoint);
+  fmt::print("wrote {}/report.html, test_hyp.txt, loss.svg, by_length.svg/.tsv, cross_l*_h*.svg, encoder_l*_h*.svg, "
+             "alignment_0.svg; checkpoint {}\n", cli.out.string(), o.checkpoint);
   result.print();
   return 0;
 }

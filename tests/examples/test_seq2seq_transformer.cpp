@@ -1,11 +1,14 @@
 // Smoke tests of examples/seq2seq --model transformer: both tasks train for a few seconds (the loss falls, the result
-// line has its keys, every SVG and the report parse), --resume repeats the uninterrupted run, --translate works from
-// the checkpoint alone, and bad Transformer flags exit 2 with a message.
+// line has its keys, every SVG and the report parse), --resume repeats the uninterrupted run and continues its loss
+// file, --translate works from the checkpoint alone, --compare draws the Transformer's by-length line (and --replot
+// redraws it), and bad Transformer flags exit 2 with a message.
 #include <doctest/doctest.h>
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "examples/run_example.h"
 #include "svg_check.h"
@@ -15,13 +18,14 @@ using namespace glimpse;
 namespace {
 
 void check_transformer_outputs(const std::filesystem::path& dir) {
-  for (const char* svg : {"loss.svg", "alignment_0.svg", "flow_0.svg", "cross_l1_h1.svg", "cross_l1_h4.svg",
+  for (const char* svg : {"loss.svg", "by_length.svg", "alignment_0.svg", "flow_0.svg", "cross_l1_h1.svg", "cross_l1_h4.svg",
                           "encoder_l1_h1.svg", "encoder_l1_h4.svg"}) {
     svg_test::check_svg_file(dir / svg);
   }
   const std::string html = svg_test::check_html_file(dir / "report.html");
   CHECK(html.find("Cross-attention per layer and head") != std::string::npos);
   CHECK(std::filesystem::exists(dir / "test_hyp.txt"));
+  CHECK(svg_test::read_file(dir / "by_length.tsv").find("\ntransformer\t") != std::string::npos);
 }
 
 void check_result(const example_test::Run& r, std::initializer_list<const char*> keys) {
@@ -119,6 +123,54 @@ TEST_CASE("seq2seq --compare: the Transformer's row beside every attention, with
     CHECK(html.find(cell) != std::string::npos);
   }
   CHECK(std::filesystem::exists(dir / "checkpoint_transformer.safetensors"));
+
+  // by_length.svg: every legend entry has its line, the Transformer's too (its line was missing once).
+  pugi::xml_document doc;
+  REQUIRE(svg_test::xml_error(svg_test::read_file(dir / "by_length.svg"), doc).empty());
+  std::set<std::string> drawn, listed;
+  for (pugi::xml_node n : doc.child("svg").children()) {
+    const std::string name = n.name(), stroke = n.attribute("stroke").value();
+    if (name == "polyline") drawn.insert(stroke);
+    if (name == "line" && stroke != "#444" && stroke != "#e4e4e4") listed.insert(stroke);  // the legend's swatches
+  }
+  CHECK(listed.size() == 7);  // six attention choices and the Transformer
+  CHECK(drawn == listed);
+  // by_length.tsv holds the figure's numbers, and --replot computes the same ones again from the run's test_hyp files.
+  const std::string tsv = svg_test::read_file(dir / "by_length.tsv");
+  CHECK(tsv.find("\ntransformer\t") != std::string::npos);
+  const auto replot = example_test::run("seq2seq", "--task reverse --smoke --replot --out '" + dir.string() + "'");
+  INFO(replot.output);
+  REQUIRE(replot.exit_code == 0);
+  CHECK(replot.result.at("models") == "7");
+  CHECK(svg_test::read_file(dir / "by_length.tsv") == tsv);
+  svg_test::check_svg_file(dir / "by_length.svg");
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("regression: seq2seq --model transformer --resume continues the step column of losses_transformer.tsv") {
+  const auto dir = example_test::fresh_dir("seq2seq_transformer_resume_losses");
+  const std::string common = "--model transformer --task translate --smoke --seed 4 --threads 1 --data '" +
+                             write_corpus(dir).string() + "' --out '" + dir.string() + "'";
+  auto steps = [&] {  // the step column of the loss file
+    std::ifstream f(dir / "losses_transformer.tsv");
+    std::vector<long> out;
+    for (std::string line; std::getline(f, line);) {
+      if (!line.empty() && line[0] != '#' && line.rfind("step", 0) != 0) out.push_back(std::stol(line));
+    }
+    return out;
+  };
+  auto r = example_test::run("seq2seq", common + " --epochs 1");
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  const std::vector<long> first = steps();
+  REQUIRE(!first.empty());
+  CHECK(first.front() == 1);
+  r = example_test::run("seq2seq", common + " --epochs 2 --resume");
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  const std::vector<long> second = steps();
+  REQUIRE(second.size() == first.size());  // one more epoch of the same length
+  for (size_t i = 0; i < second.size(); ++i) CHECK(second[i] == first.back() + 1 + static_cast<long>(i));
   std::filesystem::remove_all(dir);
 }
 
