@@ -36,7 +36,9 @@ Variable linear(const Variable& x, const Variable& weight, const Variable& bias)
       const int64_t in = x_shape[x_shape.size() - 1], out = g.size(-1);
       int64_t rows = 1;  // counted, not numel / in, which fails for in = 0
       for (int i = 0; i + 1 < x_shape.size(); ++i) rows *= x_shape[i];
-      grads[1] = matmul(x_saved.reshape({rows, in}).t(), g.reshape({rows, out})).t().contiguous();
+      const Tensor x2 = x_saved.dim() == 2 ? x_saved : x_saved.reshape({rows, in});
+      const Tensor g2 = g.dim() == 2 ? g : g.reshape({rows, out});
+      grads[1] = matmul(x2.t(), g2).t().contiguous();
     }
     if (need_b) grads[2] = sum_to_size(g, b_shape);  // [*, out] -> [out]
     return grads;

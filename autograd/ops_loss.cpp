@@ -181,7 +181,19 @@ Variable mse_loss(const Variable& input, const Variable& target, const std::stri
   Tensor out = reduce_elements(square(diff), red);
   const bool need_input = input.requires_grad(), need_target = target.requires_grad();
   return record(op, out, {input, target}, saved(diff), [diff, red, need_input, need_target](const Tensor& g) -> Grads {
-    Tensor gi = mul(diff, mul(element_grad(g, diff.numel(), red), 2.0));
+    Tensor gi;
+    if (red == Reduction::None) {
+      gi = mul(diff, mul(g, 2.0));
+    } else {
+      // g is one number: the scale 2·g/n (2·g for sum) worked out as the tensor ops would, in diff's dtype, then one
+      // pass over diff (a one-sample training step makes no tensors for the scalars).
+      const double scale = dispatch_float(diff.dtype(), "mse_loss", [&]<class T>() {
+        T s = static_cast<T>(g.item<double>());
+        if (red == Reduction::Mean) s = s / static_cast<T>(static_cast<double>(diff.numel()));
+        return static_cast<double>(s * static_cast<T>(2.0));
+      });
+      gi = mul(diff, scale);
+    }
     return {need_input ? gi : Tensor(), need_target ? neg(gi) : Tensor()};
   });
 }
