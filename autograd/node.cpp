@@ -18,13 +18,19 @@ Node::~Node() {
   // Destroying a long chain naively recurses once per link (Node -> input Variable -> its Node -> ...). Instead, take
   // over the inputs of every Node that would die with us and let them die here, one at a time. (Inline capacity: a
   // short chain, the usual case, allocates nothing.)
+  auto dies_with_us = [](const std::shared_ptr<VariableImpl>& impl) {
+    return impl.use_count() == 1 && impl->grad_fn && impl->grad_fn.use_count() == 1;
+  };
+  bool chain = false;
+  for (const auto& in : inputs) chain = chain || dies_with_us(in);
+  if (!chain) return;  // no Node dies with us: the members' own destructors are enough
   InlineVector<std::shared_ptr<VariableImpl>, 8> pending;
   for (auto& in : inputs) pending.push_back(std::move(in));
   inputs.clear();
   while (!pending.empty()) {
     std::shared_ptr<VariableImpl> impl = std::move(pending.back());
     pending.pop_back();
-    if (impl.use_count() == 1 && impl->grad_fn && impl->grad_fn.use_count() == 1) {
+    if (dies_with_us(impl)) {
       std::shared_ptr<Node> node = std::move(impl->grad_fn);
       for (auto& in : node->inputs) pending.push_back(std::move(in));
       node->inputs.clear();
