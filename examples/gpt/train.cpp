@@ -19,6 +19,7 @@
 #include "run/profile.h"
 #include "run/progress.h"
 #include "run/result.h"
+#include "tensor/storage.h"
 #include "train.h"
 #include "viz/report.h"
 #include "viz/svg.h"
@@ -234,6 +235,12 @@ int train(run::Cli& cli, Settings& s) {
   const double tokens_per_s =
       train_seconds > 0 ? static_cast<double>(timed_steps * s.batch_size * s.block_size) / train_seconds : 0.0;
 
+  // Training is over: the buffers of its steps (activations and their gradients, 50 MB for the baby GPT) wait in the
+  // allocator's cache for a step that will not come. Hand them back to the system before sampling and drawing, which
+  // need other sizes; otherwise the end of the run stacks its figures and report on top of them and is the run's
+  // peak (README, Performance: where the GPT's memory goes).
+  empty_cache();
+
   // What the model learned: a sample (with the KV cache) and its attention over a familiar line.
   Generator gs(stream_seed(cli.seed, iter, 0));
   const std::vector<int64_t> start = encode_flag(vocab, s.prompt, "--prompt");
@@ -241,7 +248,6 @@ int train(run::Cli& cli, Settings& s) {
       start, {.max_new_tokens = s.max_new_tokens, .temperature = s.temperature, .top_k = s.top_k, .generator = &gs}));
   fmt::print("\n--- sample ({} characters after {:?}, temperature {}, top_k {}) ---\n{}\n---\n", s.max_new_tokens,
              s.prompt, s.temperature, s.top_k, sample);
-  const auto attention = attention_figures(model, vocab, s.attention_text, "--attention-text", cli.out);
   const std::string loss_svg = loss_figure(history);
   viz::save(cli.out / "loss.svg", loss_svg);
 
@@ -278,7 +284,9 @@ int train(run::Cli& cli, Settings& s) {
       .text("Each row is a character (query) and shows how much it attends to each earlier character (key); grey is "
             "the masked future. Look for heads that attend to the previous character, to the start of the word, or "
             "to the line above.")
-      .figure_grid(attention);
+      // The 16 heatmaps (about 7 MB of SVG) live only in this statement: the report has copied them before it is
+      // written out (which makes the page once more), so the run never holds three copies at once.
+      .figure_grid(attention_figures(model, vocab, s.attention_text, "--attention-text", cli.out));
   report.save(cli.out / "report.html");
   fmt::print("{} steps in {:.1f} s wall ({:.2f} ms per step, {:.0f} tokens/s); wrote {}, {}, {}/attention/\n",
              timed_steps, wall_seconds, ms_per_iter, tokens_per_s, ckpt_path, (cli.out / "report.html").string(),
