@@ -96,10 +96,10 @@ TEST_SUITE("storage") {
   }
 
   TEST_CASE("regression: empty_cache returns the freed blocks to the system even from the middle of the C heap") {
-    // glibc raises its mmap threshold to the largest block freed so far, so after a 32 MiB buffer comes and goes the
+    // glibc raises its mmap threshold to the largest block freed so far, so after a 16 MiB buffer comes and goes the
     // blocks below come from its heap; free() gives heap memory back from the top only, and a small allocation after
     // each block pins them all. The GPT example kept 36 MB resident after empty_cache() until it also trimmed.
-    std::free(std::memset(std::malloc(32 << 20), 1, 32 << 20));
+    std::free(std::memset(std::malloc(16 << 20), 1, 16 << 20));
     empty_cache();
     const size_t block = 256 << 10;
     std::vector<void*> pins;
