@@ -1,7 +1,8 @@
 // The caching allocator behind Storage.
 //
-// Blocks are rounded up to a power of two (at least 64 bytes) and freed blocks wait in a per-size free list. The cache
-// is capped so a program that once needed a huge buffer does not keep it forever. Under AddressSanitizer the cache is
+// Blocks are rounded up to a size class (powers of two of at least 64 bytes up to 64 KiB, four classes per power of two
+// above) and freed blocks wait in a per-class free list; a request whose class is empty may take a free block up to
+// twice its size. The cache is capped so a program that once needed a huge buffer does not keep it forever. Under AddressSanitizer the cache is
 // off and every block is exactly the size asked for, so that a use-after-free is still caught, and so is an overflow
 // of a few bytes (with rounding, writing element 3 of a 2-element tensor would land in the slack unseen).
 //
@@ -33,13 +34,43 @@ constexpr bool kCacheEnabled = true;
 
 constexpr size_t kAlign = 64;
 constexpr size_t kMaxCachedBytes = size_t{1} << 30;  // beyond this, freed blocks go straight back to the system
-// A request whose size class has no free block takes a free block of the next class up (at most twice the size it
-// needs) before asking the system for a new one; the block goes back to its own class when freed. Without this the
-// cache keeps each size class's own peak: a training step's forward and backward need different mixes of sizes, and
-// the classes' peaks at different moments add up. The baby GPT's blocks (examples/gpt) summed to 62 MB for a peak of
-// 50 MB of tensors; borrowing one class up, 57 MB (a replay of its allocations through both policies), and the steady
-// state still asks the system for nothing. Two classes up wastes more than it saves (64 MB).
-constexpr size_t kBorrow = 1;
+// A request whose size class has no free block takes the smallest free block of the classes up to twice its size
+// before asking the system for a new one; the block goes back to its own class when freed. Without this the cache
+// keeps each size class's own peak: a training step's forward and backward need different mixes of sizes, and the
+// classes' peaks at different moments add up. The steady state of a training step still asks the system for nothing
+// (tests/optim/test_training_step.cpp).
+constexpr size_t kBorrow = 2;
+
+constexpr int kLocalMaxBucket = 16;  // blocks up to 2^16 bytes = 64 KiB may stay with their thread
+
+// The size class of a block: its index in the free lists and its size. Up to 64 KiB the classes are powers of two
+// (indices 0..16, the ones a thread keeps locally). Above, each power of two is cut in four: 2^k < n <= 2^(k+1)
+// goes to 2^k + j 2^k / 4 for the smallest j = 1..4 that holds it, so a block wastes at most a fifth of itself
+// instead of up to half. Only touched pages are resident, but a block reused by many sizes ends up touched to its
+// end, and the baby GPT's tensors (384 KiB, 1.1 MiB, 1.5 MiB: 512 KiB and 2 MiB blocks as powers of two) summed to
+// 75 MB of blocks for 50 MB of tensors; with quarter steps and the borrowing above, 58 MB (a replay of its
+// allocations through both policies).
+struct SizeClass {
+  int index;
+  size_t bytes;
+};
+constexpr int kFineFrom = kLocalMaxBucket + 1;  // the first quarter-step class: 2^16 + 2^14 bytes
+constexpr int kNumClasses = kFineFrom + 4 * (64 - kLocalMaxBucket);
+
+size_t class_bytes(int index) {
+  if (index < kFineFrom) return size_t{1} << index;
+  const int k = kLocalMaxBucket + (index - kFineFrom) / 4;
+  return (size_t{1} << k) + static_cast<size_t>((index - kFineFrom) % 4 + 1) * ((size_t{1} << k) / 4);
+}
+
+SizeClass size_class(size_t nbytes) {
+  const size_t pow2 = std::bit_ceil(std::max(nbytes, kAlign));
+  if (pow2 <= (size_t{1} << kLocalMaxBucket)) return {std::countr_zero(pow2), pow2};
+  const int k = std::bit_width(nbytes - 1) - 1;  // 2^k < nbytes <= 2^(k+1)
+  const int j = static_cast<int>((nbytes - 1 - (size_t{1} << k)) / ((size_t{1} << k) / 4));  // 0..3
+  const int index = kFineFrom + 4 * (k - kLocalMaxBucket) + j;
+  return {index, class_bytes(index)};
+}
 
 // One thread's counters. Only their thread writes them (a plain load and store, no locked instruction); they are
 // atomics so that a reader on another thread may load them while they change.
@@ -71,7 +102,7 @@ int64_t total(std::atomic<int64_t> Counters::*field) {
 
 struct Cache {
   std::mutex mu;
-  std::vector<void*> free_lists[64];
+  std::vector<void*> free_lists[kNumClasses];
   size_t cached_bytes = 0;
 
   ~Cache() { release_all(); }
@@ -92,7 +123,6 @@ Cache& cache() {
 
 // A thread's own free lists of small blocks and its counters (see the top of this file). t_state says whether they
 // exist: a block freed while the thread's thread_local objects are being destroyed goes to the shared cache instead.
-constexpr int kLocalMaxBucket = 16;  // blocks up to 2^16 bytes = 64 KiB
 constexpr size_t kLocalMaxBlocks = 32;
 thread_local int t_state = 0;  // 0 not made yet, 1 alive, 2 destroyed
 
@@ -133,14 +163,12 @@ void count(std::atomic<int64_t> Counters::*field, int64_t by) {
   }
 }
 
-// This thread's free list for blocks of `bytes` (a power of two), or nullptr when they are not kept locally.
-std::vector<void*>* local_list(size_t bytes) {
+// This thread's free list for blocks of size class `index`, or nullptr when they are not kept locally.
+std::vector<void*>* local_list(int index) {
   if (!kCacheEnabled || t_state == 2) return nullptr;
-  const int bucket = std::countr_zero(bytes);
-  return bucket <= kLocalMaxBucket ? &t_local.free_lists[bucket] : nullptr;
+  return index <= kLocalMaxBucket ? &t_local.free_lists[index] : nullptr;
 }
 
-size_t bucket_bytes(size_t nbytes) { return kCacheEnabled ? std::bit_ceil(std::max(nbytes, kAlign)) : nbytes; }
 
 // A block and its size (a power of two; under the sanitizer exactly the size asked for).
 struct Block {
@@ -149,37 +177,48 @@ struct Block {
 };
 
 Block allocate(size_t nbytes) {
-  size_t bytes = bucket_bytes(nbytes);
   count(&Counters::requests, 1);
-  if (std::vector<void*>* local = local_list(bytes); local != nullptr && !local->empty()) {
+  if (!kCacheEnabled) {  // under the sanitizer: exactly the size asked for, every time from the system
+    count(&Counters::system, 1);
+    void* p = nullptr;
+    if (posix_memalign(&p, kAlign, nbytes) != 0) throw std::bad_alloc();
+    return {p, nbytes};
+  }
+  const SizeClass sc = size_class(nbytes);
+  if (std::vector<void*>* local = local_list(sc.index); local != nullptr && !local->empty()) {
     void* p = local->back();
     local->pop_back();
-    return {p, bytes};
+    return {p, sc.bytes};
   }
-  if (kCacheEnabled) {
+  {
     Cache& c = cache();
     std::lock_guard<std::mutex> lock(c.mu);
-    // A block of the request's size, else one of the next size up (see kBorrow above).
-    for (size_t b = std::countr_zero(bytes); b <= std::countr_zero(bytes) + kBorrow && b < 64; ++b) {
-      auto& list = c.free_lists[b];
+    // A block of the request's class, else the smallest free one of the classes up to twice its size (kBorrow).
+    for (int i = sc.index; i < kNumClasses && (i == sc.index || class_bytes(i) <= kBorrow * sc.bytes); ++i) {
+      auto& list = c.free_lists[i];
       if (!list.empty()) {
         void* p = list.back();
         list.pop_back();
-        c.cached_bytes -= size_t{1} << b;
-        return {p, size_t{1} << b};
+        c.cached_bytes -= class_bytes(i);
+        return {p, class_bytes(i)};
       }
     }
   }
   count(&Counters::system, 1);
-  // posix_memalign, unlike aligned_alloc, takes any size, including the exact, unrounded one used under the sanitizer.
+  // posix_memalign, unlike aligned_alloc, takes any multiple of the alignment (the classes above 64 KiB are).
   void* p = nullptr;
-  if (posix_memalign(&p, kAlign, bytes) != 0) throw std::bad_alloc();
-  return {p, bytes};
+  if (posix_memalign(&p, kAlign, sc.bytes) != 0) throw std::bad_alloc();
+  return {p, sc.bytes};
 }
 
 // `bytes`: the block's size as allocate returned it (perhaps larger than its storage asked for).
 void deallocate(void* p, size_t bytes) {
-  if (std::vector<void*>* local = local_list(bytes); local != nullptr && local->size() < kLocalMaxBlocks) {
+  if (!kCacheEnabled) {
+    std::free(p);
+    return;
+  }
+  if (std::vector<void*>* local = local_list(size_class(bytes).index);
+      local != nullptr && local->size() < kLocalMaxBlocks) {
     local->push_back(p);  // the vector keeps its capacity: after the first few steps this never allocates
     return;
   }
@@ -191,7 +230,7 @@ void deallocate_shared(void* p, size_t bytes) {
     Cache& c = cache();
     std::lock_guard<std::mutex> lock(c.mu);
     if (c.cached_bytes + bytes <= kMaxCachedBytes) {
-      c.free_lists[std::countr_zero(bytes)].push_back(p);
+      c.free_lists[size_class(bytes).index].push_back(p);  // a block's size is its class's: this finds it
       c.cached_bytes += bytes;
       return;
     }

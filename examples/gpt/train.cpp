@@ -238,7 +238,8 @@ int train(run::Cli& cli, Settings& s) {
   // Training is over: the buffers of its steps (activations and their gradients, 50 MB for the baby GPT) wait in the
   // allocator's cache for a step that will not come. Hand them back to the system before sampling and drawing, which
   // need other sizes; otherwise the end of the run stacks its figures and report on top of them and is the run's
-  // peak (README, Performance: where the GPT's memory goes).
+  // peak (README, Performance: where the GPT's memory goes). The gradients go too (the checkpoint has what resumes).
+  opt.zero_grad();
   empty_cache();
 
   // What the model learned: a sample (with the KV cache) and its attention over a familiar line.
