@@ -2,8 +2,9 @@
 //
 // Blocks are rounded up to a size class (powers of two of at least 64 bytes up to 64 KiB, four classes per power of two
 // above) and freed blocks wait in a per-class free list; a request whose class is empty may take a free block up to
-// twice its size. The cache is capped so a program that once needed a huge buffer does not keep it forever. Under AddressSanitizer the cache is
-// off and every block is exactly the size asked for, so that a use-after-free is still caught, and so is an overflow
+// twice its size. The cache is capped so a program that once needed a huge buffer does not keep it forever. Under
+// AddressSanitizer the cache is off and every block is exactly the size asked for, so that a use-after-free is still
+// caught, and so is an overflow
 // of a few bytes (with rounding, writing element 3 of a 2-element tensor would land in the slack unseen).
 //
 // In front of the shared cache each thread keeps a few small blocks of its own (up to 64 KiB, 32 per size), taken and

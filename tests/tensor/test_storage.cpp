@@ -84,7 +84,7 @@ TEST_SUITE("storage") {
     CHECK(allocator_stats().cached_bytes == 0);
   }
 
-  TEST_CASE("a request whose size class is empty borrows a free block up to twice its size, which goes back to its own") {
+  TEST_CASE("an empty size class borrows a free block up to twice its size, which goes back to its own class") {
     empty_cache();
     const size_t mib = size_t{1} << 20;  // blocks far above a thread's own small-block lists: the shared cache's
     void* block = nullptr;
