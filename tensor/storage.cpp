@@ -4,8 +4,8 @@
 // above) and freed blocks wait in a per-class free list; a request whose class is empty may take a free block up to
 // twice its size. The cache is capped so a program that once needed a huge buffer does not keep it forever. Under
 // AddressSanitizer the cache is off and every block is exactly the size asked for, so that a use-after-free is still
-// caught, and so is an overflow
-// of a few bytes (with rounding, writing element 3 of a 2-element tensor would land in the slack unseen).
+// caught, and so is an overflow of a few bytes (with rounding, writing element 3 of a 2-element tensor would land in
+// the slack unseen).
 //
 // In front of the shared cache each thread keeps a few small blocks of its own (up to 64 KiB, 32 per size), taken and
 // returned without the mutex. A small model's step makes dozens of tiny tensors, and the lock on every allocation and
