@@ -7,7 +7,6 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
-#include <sstream>
 
 namespace glimpse::data {
 
@@ -90,14 +89,20 @@ std::pair<std::vector<uint8_t>, std::vector<uint8_t>> split_train_val(std::vecto
 }
 
 std::string read_text_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
   if (!in) {
     throw Error(fmt::format("cannot read the text file \"{}\": {}; pass the file with --data", path,
                             std::strerror(errno)));
   }
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
+  // One string of the file's size, read into directly: a stringstream would grow its buffer by doubling and then
+  // copy it out, three times the text's size at the peak and a heap left fragmented behind it.
+  const std::streamoff size = in.tellg();
+  check(size >= 0, "cannot tell the size of the text file \"{}\"; pass a regular file with --data", path);
+  std::string text(static_cast<size_t>(size), '\0');
+  in.seekg(0);
+  in.read(text.data(), size);
+  check(in.gcount() == size, "reading the text file \"{}\" stopped after {} of {} bytes", path, in.gcount(), size);
+  return text;
 }
 
 }  // namespace glimpse::data

@@ -21,6 +21,7 @@
 #include <malloc.h>
 #endif
 #include <mutex>
+#include <sys/mman.h>
 #include <new>
 #include <vector>
 
@@ -101,6 +102,31 @@ int64_t total(std::atomic<int64_t> Counters::*field) {
   return sum;
 }
 
+// Blocks of this size and above come straight from the kernel (mmap) and go back to it (munmap), past the C
+// library's heap: only the pages a tensor touched are resident, and glibc's heap, whose mmap threshold rises to the
+// largest buffer it has freed (a checkpoint's 10 MB), cannot keep freed pages of ours resident between its own chunks.
+constexpr size_t kMapFrom = size_t{256} << 10;
+
+void* system_alloc(size_t bytes) {
+  if (kCacheEnabled && bytes >= kMapFrom) {
+    void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);  // page-aligned
+    if (p == MAP_FAILED) throw std::bad_alloc();
+    return p;
+  }
+  // posix_memalign, unlike aligned_alloc, takes any size, including the exact, unrounded one used under the sanitizer.
+  void* p = nullptr;
+  if (posix_memalign(&p, kAlign, bytes) != 0) throw std::bad_alloc();
+  return p;
+}
+
+void system_free(void* p, size_t bytes) {
+  if (kCacheEnabled && bytes >= kMapFrom) {
+    munmap(p, bytes);
+  } else {
+    std::free(p);
+  }
+}
+
 struct Cache {
   std::mutex mu;
   std::vector<void*> free_lists[kNumClasses];
@@ -109,9 +135,9 @@ struct Cache {
   ~Cache() { release_all(); }
   void release_all() {
     std::lock_guard<std::mutex> lock(mu);
-    for (auto& list : free_lists) {
-      for (void* p : list) std::free(p);
-      list.clear();
+    for (int i = 0; i < kNumClasses; ++i) {
+      for (void* p : free_lists[i]) system_free(p, class_bytes(i));
+      free_lists[i].clear();
     }
     cached_bytes = 0;
   }
@@ -181,9 +207,7 @@ Block allocate(size_t nbytes) {
   count(&Counters::requests, 1);
   if (!kCacheEnabled) {  // under the sanitizer: exactly the size asked for, every time from the system
     count(&Counters::system, 1);
-    void* p = nullptr;
-    if (posix_memalign(&p, kAlign, nbytes) != 0) throw std::bad_alloc();
-    return {p, nbytes};
+    return {system_alloc(nbytes), nbytes};
   }
   const SizeClass sc = size_class(nbytes);
   if (std::vector<void*>* local = local_list(sc.index); local != nullptr && !local->empty()) {
@@ -206,16 +230,13 @@ Block allocate(size_t nbytes) {
     }
   }
   count(&Counters::system, 1);
-  // posix_memalign, unlike aligned_alloc, takes any multiple of the alignment (the classes above 64 KiB are).
-  void* p = nullptr;
-  if (posix_memalign(&p, kAlign, sc.bytes) != 0) throw std::bad_alloc();
-  return {p, sc.bytes};
+  return {system_alloc(sc.bytes), sc.bytes};
 }
 
 // `bytes`: the block's size as allocate returned it (perhaps larger than its storage asked for).
 void deallocate(void* p, size_t bytes) {
   if (!kCacheEnabled) {
-    std::free(p);
+    system_free(p, bytes);
     return;
   }
   if (std::vector<void*>* local = local_list(size_class(bytes).index);
@@ -236,7 +257,7 @@ void deallocate_shared(void* p, size_t bytes) {
       return;
     }
   }
-  std::free(p);
+  system_free(p, bytes);
 }
 
 }  // namespace
