@@ -35,19 +35,30 @@ CharVocab::CharVocab(std::string chars) : chars_(std::move(chars)) {
   }
 }
 
-std::vector<int64_t> CharVocab::encode(const std::string& text) const {
-  std::vector<int64_t> ids(text.size());
+namespace {
+// The ids of `text` as T (int64_t or uint8_t), through the byte -> id table; an Error for an unknown character.
+template <class T>
+std::vector<T> encode_as(const std::string& text, const std::array<int64_t, 256>& id, const std::string& chars) {
+  std::vector<T> ids(text.size());
   for (size_t i = 0; i < text.size(); ++i) {
-    ids[i] = id_[static_cast<unsigned char>(text[i])];
-    if (ids[i] < 0) {
+    const int64_t k = id[static_cast<unsigned char>(text[i])];
+    if (k < 0) {
       std::string known;
-      for (char c : chars_) known += (c == '\n' ? std::string("\\n") : std::string(1, c));
+      for (char c : chars) known += (c == '\n' ? std::string("\\n") : std::string(1, c));
       throw Error(fmt::format("CharVocab.encode: character {} at position {} is not in the vocabulary of {} "
                               "characters (those of the training text: \"{}\"); use only those characters",
-                              describe_char(text[i]), i, chars_.size(), known));
+                              describe_char(text[i]), i, chars.size(), known));
     }
+    ids[i] = static_cast<T>(k);
   }
   return ids;
+}
+}  // namespace
+
+std::vector<int64_t> CharVocab::encode(const std::string& text) const { return encode_as<int64_t>(text, id_, chars_); }
+
+std::vector<uint8_t> CharVocab::encode_bytes(const std::string& text) const {
+  return encode_as<uint8_t>(text, id_, chars_);  // at most 256 distinct bytes, so ids are 0..255
 }
 
 // text -> [N] int64

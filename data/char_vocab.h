@@ -33,6 +33,9 @@ class CharVocab {
   std::vector<int64_t> encode(const std::string& text) const;
   // text -> [N] int64
   Tensor encode_tensor(const std::string& text) const;
+  // The ids as bytes (a vocabulary of bytes has at most 256 tokens, so every id fits one): 1 byte per character
+  // instead of 8, for a corpus held in memory (data::TextBlocks). Same errors as encode.
+  std::vector<uint8_t> encode_bytes(const std::string& text) const;
   // Ids outside [0, size()) are an Error.
   std::string decode(const std::vector<int64_t>& ids) const;
 

@@ -31,7 +31,11 @@ DataParallel::DataParallel(std::vector<Variable> params, DataParallelOptions opt
     buckets_[it->second].params.push_back(k);
     sizes[it->second].second += p.numel();
   }
-  for (size_t b = 0; b < buckets_.size(); ++b) buckets_[b].flat = zeros({sizes[b].second}, sizes[b].first);
+  // The flat buffers only exist where there is something to all-reduce: in a world of one they would cost as much
+  // memory as the gradients themselves for nothing (average_gradients returns at once).
+  if (world_size() > 1) {
+    for (size_t b = 0; b < buckets_.size(); ++b) buckets_[b].flat = zeros({sizes[b].second}, sizes[b].first);
+  }
   reached_ = zeros({static_cast<int64_t>(params_.size())}, kInt64);
   broadcast_parameters();
 }

@@ -1,9 +1,11 @@
 // The caching allocator behind Storage.
 //
-// Blocks are rounded up to a power of two (at least 64 bytes) and freed blocks wait in a per-size free list. The cache
-// is capped so a program that once needed a huge buffer does not keep it forever. Under AddressSanitizer the cache is
-// off and every block is exactly the size asked for, so that a use-after-free is still caught, and so is an overflow
-// of a few bytes (with rounding, writing element 3 of a 2-element tensor would land in the slack unseen).
+// Blocks are rounded up to a size class (powers of two of at least 64 bytes up to 64 KiB, four classes per power of two
+// above) and freed blocks wait in a per-class free list; a request whose class is empty may take a free block up to
+// twice its size. The cache is capped so a program that once needed a huge buffer does not keep it forever. Under
+// AddressSanitizer the cache is off and every block is exactly the size asked for, so that a use-after-free is still
+// caught, and so is an overflow of a few bytes (with rounding, writing element 3 of a 2-element tensor would land in
+// the slack unseen).
 //
 // In front of the shared cache each thread keeps a few small blocks of its own (up to 64 KiB, 32 per size), taken and
 // returned without the mutex. A small model's step makes dozens of tiny tensors, and the lock on every allocation and
@@ -15,7 +17,11 @@
 #include <atomic>
 #include <bit>
 #include <cstdlib>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <mutex>
+#include <sys/mman.h>
 #include <new>
 #include <vector>
 
@@ -30,6 +36,43 @@ constexpr bool kCacheEnabled = true;
 
 constexpr size_t kAlign = 64;
 constexpr size_t kMaxCachedBytes = size_t{1} << 30;  // beyond this, freed blocks go straight back to the system
+// A request whose size class has no free block takes the smallest free block of the classes up to twice its size
+// before asking the system for a new one; the block goes back to its own class when freed. Without this the cache
+// keeps each size class's own peak: a training step's forward and backward need different mixes of sizes, and the
+// classes' peaks at different moments add up. The steady state of a training step still asks the system for nothing
+// (tests/optim/test_training_step.cpp).
+constexpr size_t kBorrow = 2;
+
+constexpr int kLocalMaxBucket = 16;  // blocks up to 2^16 bytes = 64 KiB may stay with their thread
+
+// The size class of a block: its index in the free lists and its size. Up to 64 KiB the classes are powers of two
+// (indices 0..16, the ones a thread keeps locally). Above, each power of two is cut in four: 2^k < n <= 2^(k+1)
+// goes to 2^k + j 2^k / 4 for the smallest j = 1..4 that holds it, so a block wastes at most a fifth of itself
+// instead of up to half. Only touched pages are resident, but a block reused by many sizes ends up touched to its
+// end, and the baby GPT's tensors (384 KiB, 1.1 MiB, 1.5 MiB: 512 KiB and 2 MiB blocks as powers of two) summed to
+// 75 MB of blocks for 50 MB of tensors; with quarter steps and the borrowing above, 58 MB (a replay of its
+// allocations through both policies).
+struct SizeClass {
+  int index;
+  size_t bytes;
+};
+constexpr int kFineFrom = kLocalMaxBucket + 1;  // the first quarter-step class: 2^16 + 2^14 bytes
+constexpr int kNumClasses = kFineFrom + 4 * (64 - kLocalMaxBucket);
+
+size_t class_bytes(int index) {
+  if (index < kFineFrom) return size_t{1} << index;
+  const int k = kLocalMaxBucket + (index - kFineFrom) / 4;
+  return (size_t{1} << k) + static_cast<size_t>((index - kFineFrom) % 4 + 1) * ((size_t{1} << k) / 4);
+}
+
+SizeClass size_class(size_t nbytes) {
+  const size_t pow2 = std::bit_ceil(std::max(nbytes, kAlign));
+  if (pow2 <= (size_t{1} << kLocalMaxBucket)) return {std::countr_zero(pow2), pow2};
+  const int k = std::bit_width(nbytes - 1) - 1;  // 2^k < nbytes <= 2^(k+1)
+  const int j = static_cast<int>((nbytes - 1 - (size_t{1} << k)) / ((size_t{1} << k) / 4));  // 0..3
+  const int index = kFineFrom + 4 * (k - kLocalMaxBucket) + j;
+  return {index, class_bytes(index)};
+}
 
 // One thread's counters. Only their thread writes them (a plain load and store, no locked instruction); they are
 // atomics so that a reader on another thread may load them while they change.
@@ -59,17 +102,42 @@ int64_t total(std::atomic<int64_t> Counters::*field) {
   return sum;
 }
 
+// Blocks of this size and above come straight from the kernel (mmap) and go back to it (munmap), past the C
+// library's heap: only the pages a tensor touched are resident, and glibc's heap, whose mmap threshold rises to the
+// largest buffer it has freed (a checkpoint's 10 MB), cannot keep freed pages of ours resident between its own chunks.
+constexpr size_t kMapFrom = size_t{256} << 10;
+
+void* system_alloc(size_t bytes) {
+  if (kCacheEnabled && bytes >= kMapFrom) {
+    void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);  // page-aligned
+    if (p == MAP_FAILED) throw std::bad_alloc();
+    return p;
+  }
+  // posix_memalign, unlike aligned_alloc, takes any size, including the exact, unrounded one used under the sanitizer.
+  void* p = nullptr;
+  if (posix_memalign(&p, kAlign, bytes) != 0) throw std::bad_alloc();
+  return p;
+}
+
+void system_free(void* p, size_t bytes) {
+  if (kCacheEnabled && bytes >= kMapFrom) {
+    munmap(p, bytes);
+  } else {
+    std::free(p);
+  }
+}
+
 struct Cache {
   std::mutex mu;
-  std::vector<void*> free_lists[64];
+  std::vector<void*> free_lists[kNumClasses];
   size_t cached_bytes = 0;
 
   ~Cache() { release_all(); }
   void release_all() {
     std::lock_guard<std::mutex> lock(mu);
-    for (auto& list : free_lists) {
-      for (void* p : list) std::free(p);
-      list.clear();
+    for (int i = 0; i < kNumClasses; ++i) {
+      for (void* p : free_lists[i]) system_free(p, class_bytes(i));
+      free_lists[i].clear();
     }
     cached_bytes = 0;
   }
@@ -82,7 +150,6 @@ Cache& cache() {
 
 // A thread's own free lists of small blocks and its counters (see the top of this file). t_state says whether they
 // exist: a block freed while the thread's thread_local objects are being destroyed goes to the shared cache instead.
-constexpr int kLocalMaxBucket = 16;  // blocks up to 2^16 bytes = 64 KiB
 constexpr size_t kLocalMaxBlocks = 32;
 thread_local int t_state = 0;  // 0 not made yet, 1 alive, 2 destroyed
 
@@ -123,44 +190,57 @@ void count(std::atomic<int64_t> Counters::*field, int64_t by) {
   }
 }
 
-// This thread's free list for blocks of `bytes` (a power of two), or nullptr when they are not kept locally.
-std::vector<void*>* local_list(size_t bytes) {
+// This thread's free list for blocks of size class `index`, or nullptr when they are not kept locally.
+std::vector<void*>* local_list(int index) {
   if (!kCacheEnabled || t_state == 2) return nullptr;
-  const int bucket = std::countr_zero(bytes);
-  return bucket <= kLocalMaxBucket ? &t_local.free_lists[bucket] : nullptr;
+  return index <= kLocalMaxBucket ? &t_local.free_lists[index] : nullptr;
 }
 
-size_t bucket_bytes(size_t nbytes) { return kCacheEnabled ? std::bit_ceil(std::max(nbytes, kAlign)) : nbytes; }
 
-void* allocate(size_t nbytes) {
-  size_t bytes = bucket_bytes(nbytes);
+// A block and its size (a power of two; under the sanitizer exactly the size asked for).
+struct Block {
+  void* p;
+  size_t bytes;
+};
+
+Block allocate(size_t nbytes) {
   count(&Counters::requests, 1);
-  if (std::vector<void*>* local = local_list(bytes); local != nullptr && !local->empty()) {
+  if (!kCacheEnabled) {  // under the sanitizer: exactly the size asked for, every time from the system
+    count(&Counters::system, 1);
+    return {system_alloc(nbytes), nbytes};
+  }
+  const SizeClass sc = size_class(nbytes);
+  if (std::vector<void*>* local = local_list(sc.index); local != nullptr && !local->empty()) {
     void* p = local->back();
     local->pop_back();
-    return p;
+    return {p, sc.bytes};
   }
-  if (kCacheEnabled) {
+  {
     Cache& c = cache();
     std::lock_guard<std::mutex> lock(c.mu);
-    auto& list = c.free_lists[std::countr_zero(bytes)];
-    if (!list.empty()) {
-      void* p = list.back();
-      list.pop_back();
-      c.cached_bytes -= bytes;
-      return p;
+    // A block of the request's class, else the smallest free one of the classes up to twice its size (kBorrow).
+    for (int i = sc.index; i < kNumClasses && (i == sc.index || class_bytes(i) <= kBorrow * sc.bytes); ++i) {
+      auto& list = c.free_lists[i];
+      if (!list.empty()) {
+        void* p = list.back();
+        list.pop_back();
+        c.cached_bytes -= class_bytes(i);
+        return {p, class_bytes(i)};
+      }
     }
   }
   count(&Counters::system, 1);
-  // posix_memalign, unlike aligned_alloc, takes any size, including the exact, unrounded one used under the sanitizer.
-  void* p = nullptr;
-  if (posix_memalign(&p, kAlign, bytes) != 0) throw std::bad_alloc();
-  return p;
+  return {system_alloc(sc.bytes), sc.bytes};
 }
 
-void deallocate(void* p, size_t nbytes) {
-  size_t bytes = bucket_bytes(nbytes);
-  if (std::vector<void*>* local = local_list(bytes); local != nullptr && local->size() < kLocalMaxBlocks) {
+// `bytes`: the block's size as allocate returned it (perhaps larger than its storage asked for).
+void deallocate(void* p, size_t bytes) {
+  if (!kCacheEnabled) {
+    system_free(p, bytes);
+    return;
+  }
+  if (std::vector<void*>* local = local_list(size_class(bytes).index);
+      local != nullptr && local->size() < kLocalMaxBlocks) {
     local->push_back(p);  // the vector keeps its capacity: after the first few steps this never allocates
     return;
   }
@@ -172,23 +252,26 @@ void deallocate_shared(void* p, size_t bytes) {
     Cache& c = cache();
     std::lock_guard<std::mutex> lock(c.mu);
     if (c.cached_bytes + bytes <= kMaxCachedBytes) {
-      c.free_lists[std::countr_zero(bytes)].push_back(p);
+      c.free_lists[size_class(bytes).index].push_back(p);  // a block's size is its class's: this finds it
       c.cached_bytes += bytes;
       return;
     }
   }
-  std::free(p);
+  system_free(p, bytes);
 }
 
 }  // namespace
 
-Storage::Storage(size_t nbytes) : data_(allocate(nbytes)), nbytes_(nbytes) {
+Storage::Storage(size_t nbytes) : nbytes_(nbytes) {
+  const Block block = allocate(nbytes);
+  data_ = block.p;
+  block_bytes_ = block.bytes;
   count(&Counters::live, 1);
   count(&Counters::live_bytes, static_cast<int64_t>(nbytes));
 }
 
 Storage::~Storage() {
-  deallocate(data_, nbytes_);
+  deallocate(data_, block_bytes_);
   count(&Counters::live, -1);  // perhaps on another thread than the one that counted it in: the sums stay right
   count(&Counters::live_bytes, -static_cast<int64_t>(nbytes_));
 }
@@ -205,10 +288,20 @@ void empty_cache() {
     }
   }
   cache().release_all();
+#if defined(__GLIBC__)
+  // free() keeps most of those blocks: glibc serves blocks below its mmap threshold (which rises to the size of the
+  // largest block freed so far, a checkpoint's buffer, say) from its heap, and gives heap memory back only from the
+  // top. malloc_trim also returns the whole free pages in the middle.
+  malloc_trim(0);
+#endif
 }
 
 AllocatorStats allocator_stats() {
-  return {total(&Counters::requests), total(&Counters::system)};
+  AllocatorStats stats{total(&Counters::requests), total(&Counters::system)};
+  Cache& c = cache();
+  std::lock_guard<std::mutex> lock(c.mu);
+  stats.cached_bytes = static_cast<int64_t>(c.cached_bytes);
+  return stats;
 }
 
 }  // namespace glimpse

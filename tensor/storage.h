@@ -37,6 +37,7 @@ class Storage {
  private:
   void* data_;
   size_t nbytes_;
+  size_t block_bytes_;  // the allocator's block behind data_: nbytes_ rounded up, or a larger block it reused
   uint64_t version_ = 0;
 };
 
@@ -49,6 +50,7 @@ void empty_cache();
 struct AllocatorStats {
   int64_t requests = 0;
   int64_t system = 0;
+  int64_t cached_bytes = 0;  // freed blocks the shared cache holds for reuse right now (as rounded up)
 };
 AllocatorStats allocator_stats();
 

@@ -19,6 +19,7 @@
 #include "run/profile.h"
 #include "run/progress.h"
 #include "run/result.h"
+#include "tensor/storage.h"
 #include "train.h"
 #include "viz/report.h"
 #include "viz/svg.h"
@@ -66,7 +67,7 @@ int train(run::Cli& cli, Settings& s) {
   const std::string read_path = s.ckpt.empty() ? ckpt_path : s.ckpt;  // what --resume reads
   const std::string copy_path = (cli.out / ("ckpt_" + s.save_dtype + ".safetensors")).string();  // --save-dtype
   const DType copy_dtype = s.save_dtype == "float16" ? kFloat16 : s.save_dtype == "bfloat16" ? kBFloat16 : kFloat32;
-  const std::string text = data::read_text_file(s.data);
+  std::string text = data::read_text_file(s.data);
   const data::CharVocab vocab = data::CharVocab::from_text(text);
   Checkpoint ckpt;
   if (s.resume) {
@@ -85,8 +86,11 @@ int train(run::Cli& cli, Settings& s) {
     adopt_checkpoint_settings(cli, s, init->settings, s.init_from, /*model_only=*/true);
   }
   const models::GPTConfig config = s.model(vocab.size());
-  const auto [train_ids, val_ids] = data::split_train_val(vocab.encode_tensor(text), 0.9);
-  const data::TextBlocks train_blocks(train_ids, s.block_size), val_blocks(val_ids, s.block_size);
+  // The corpus as one byte per character (not int64: 1.1 MB instead of 8.9 for tiny shakespeare), and the text itself
+  // let go: the vocabulary and the ids are all the run needs of it.
+  auto [train_ids, val_ids] = data::split_train_val(vocab.encode_bytes(text), 0.9);
+  std::string().swap(text);
+  const data::TextBlocks train_blocks(std::move(train_ids), s.block_size), val_blocks(std::move(val_ids), s.block_size);
 
   models::GPT model(config);
   // nanoGPT's configure_optimizers: weight decay on every parameter with 2 or more dims (the matrices and the
@@ -145,7 +149,8 @@ int train(run::Cli& cli, Settings& s) {
   const auto settings = pinned_settings(s, cli.seed);
   fmt::print("GPT: {} layers, {} heads, n_embd {}, block {}, vocab {} ({:.2f}M parameters); {} train / {} val "
              "characters; batch {}, {} steps{}\n", s.n_layer, s.n_head, s.n_embd, s.block_size, vocab.size(),
-             static_cast<double>(model.get_num_params()) / 1e6, train_ids.numel(), val_ids.numel(), s.batch_size,
+             static_cast<double>(model.get_num_params()) / 1e6, train_blocks.num_tokens(), val_blocks.num_tokens(),
+             s.batch_size,
              s.max_iters, s.resume ? fmt::format(", resumed at step {}", iter) : "");
 
   // log.txt: nanoGPT's console log (a line per --log-interval steps, one per evaluation); a resumed run appends.
@@ -230,6 +235,13 @@ int train(run::Cli& cli, Settings& s) {
   const double tokens_per_s =
       train_seconds > 0 ? static_cast<double>(timed_steps * s.batch_size * s.block_size) / train_seconds : 0.0;
 
+  // Training is over: the buffers of its steps (activations and their gradients, 50 MB for the baby GPT) wait in the
+  // allocator's cache for a step that will not come. Hand them back to the system before sampling and drawing, which
+  // need other sizes; otherwise the end of the run stacks its figures and report on top of them and is the run's
+  // peak (README, Performance: where the GPT's memory goes). The gradients go too (the checkpoint has what resumes).
+  opt.zero_grad();
+  empty_cache();
+
   // What the model learned: a sample (with the KV cache) and its attention over a familiar line.
   Generator gs(stream_seed(cli.seed, iter, 0));
   const std::vector<int64_t> start = encode_flag(vocab, s.prompt, "--prompt");
@@ -237,7 +249,6 @@ int train(run::Cli& cli, Settings& s) {
       start, {.max_new_tokens = s.max_new_tokens, .temperature = s.temperature, .top_k = s.top_k, .generator = &gs}));
   fmt::print("\n--- sample ({} characters after {:?}, temperature {}, top_k {}) ---\n{}\n---\n", s.max_new_tokens,
              s.prompt, s.temperature, s.top_k, sample);
-  const auto attention = attention_figures(model, vocab, s.attention_text, "--attention-text", cli.out);
   const std::string loss_svg = loss_figure(history);
   viz::save(cli.out / "loss.svg", loss_svg);
 
@@ -274,7 +285,9 @@ int train(run::Cli& cli, Settings& s) {
       .text("Each row is a character (query) and shows how much it attends to each earlier character (key); grey is "
             "the masked future. Look for heads that attend to the previous character, to the start of the word, or "
             "to the line above.")
-      .figure_grid(attention);
+      // The 16 heatmaps (about 7 MB of SVG) live only in this statement: the report has copied them before it is
+      // written out (which makes the page once more), so the run never holds three copies at once.
+      .figure_grid(attention_figures(model, vocab, s.attention_text, "--attention-text", cli.out));
   report.save(cli.out / "report.html");
   fmt::print("{} steps in {:.1f} s wall ({:.2f} ms per step, {:.0f} tokens/s); wrote {}, {}, {}/attention/\n",
              timed_steps, wall_seconds, ms_per_iter, tokens_per_s, ckpt_path, (cli.out / "report.html").string(),

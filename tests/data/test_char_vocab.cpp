@@ -17,6 +17,19 @@ TEST_SUITE("char_vocab") {
     CHECK(!vocab.contains('z'));
   }
 
+  TEST_CASE("encode_bytes gives the ids of encode, one byte each, even for a vocabulary of all 256 bytes") {
+    std::string all;
+    for (int b = 255; b >= 0; --b) all.push_back(static_cast<char>(b));
+    auto vocab = data::CharVocab::from_text(all);
+    REQUIRE(vocab.size() == 256);
+    const std::vector<int64_t> wide = vocab.encode(all);
+    const std::vector<uint8_t> bytes = vocab.encode_bytes(all);
+    CHECK(std::vector<int64_t>(bytes.begin(), bytes.end()) == wide);
+    CHECK(bytes.front() == 255);  // the last id, 255, survives the narrowing
+    CHECK_THROWS_WITH_AS(data::CharVocab::from_text("ab").encode_bytes("abz"),
+                         doctest::Contains("character 'z' at position 2"), glimpse::Error);
+  }
+
   TEST_CASE("a saved vocabulary (its characters in order) rebuilds the same table") {
     auto a = data::CharVocab::from_text("The quick brown fox.");
     data::CharVocab b(a.chars());

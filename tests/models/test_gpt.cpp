@@ -6,6 +6,7 @@
 #include "models/gpt.h"
 #include "nn/helpers.h"
 #include "tensor/reduce.h"
+#include "tensor/storage.h"
 
 using namespace glimpse;
 
@@ -192,6 +193,28 @@ TEST_SUITE("gpt") {
     CHECK(!equal(a, b));
     gpt.eval();
     CHECK(equal(gpt.forward(idx).data(), gpt.forward(idx).data()));
+  }
+
+  TEST_CASE("the tape of a baby GPT step holds no more than its activations, counted from the shapes") {
+    // nanoGPT's baby GPT (examples/gpt): what the forward leaves alive for backward is, per block, in floats per
+    // position: ln_1 out C, qkv 3C (q, k, v are views of it), attention out C, heads joined C, c_proj out C, the
+    // residual sum C, ln_2 out C, c_fc out 4C, gelu out 4C, mlp c_proj out C, the residual sum C: 19C. Before the
+    // blocks: the two embeddings and their sum, 3C; after: ln_f C and the logits V. Flash attention once kept
+    // contiguous copies of q, k and v as well (3C more per block, 16 % of the step): this bound catches that.
+    const models::GPTConfig config{};
+    models::GPT model(config);
+    const int64_t B = 12, T = config.block_size, C = config.n_embd, V = config.vocab_size;
+    const Tensor idx = random_ids(B, T, V, 1), targets = random_ids(B, T, V, 2);
+    const int64_t before = Storage::live_bytes();
+    Variable loss = models::GPT::loss(model.forward(idx), targets);
+    const int64_t held = Storage::live_bytes() - before;
+    const int64_t floats = B * T * (config.n_layer * 19 * C + 3 * C + C + V);
+    // LayerNorm's mean and 1/std, flash attention's log-sum-exp, the loss's small tensors: well under 3 %.
+    const auto bound = static_cast<int64_t>(1.03 * static_cast<double>(floats * 4));
+    MESSAGE("tape holds ", held, " bytes; bound from the shapes ", bound);
+    CHECK(held <= bound);
+    CHECK(held >= floats * 4 * 9 / 10);  // and it is the activations indeed (the count above is not loose)
+    loss.backward();
   }
 
   TEST_CASE("errors name the call and the fix") {
