@@ -67,7 +67,7 @@ TEST_SUITE("seq2seq") {
   }
 
   TEST_CASE("masking: a padded batch decodes exactly as each sentence alone") {
-    for (const std::string& a : {"additive", "local", "none"}) {
+    for (const std::string a : {"additive", "local", "none"}) {
       CAPTURE(a);
       manual_seed(2);
       models::Seq2SeqOptions o = small(a);
