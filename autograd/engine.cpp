@@ -178,19 +178,14 @@ void Variable::backward(const Tensor& gradient, bool retain_graph) const {
     return;
   }
 
-  // The algorithm: order the graph, then one sweep in that order. The order's buffers are this thread's, kept between
-  // calls; a backward started from inside a backward (a hook, a closure) gets its own.
-  thread_local std::vector<VariableImpl*> order_buffer;
-  thread_local std::vector<std::pair<VariableImpl*, size_t>> stack_buffer;
-  thread_local int depth = 0;
-  std::vector<VariableImpl*> nested_order;
-  std::vector<std::pair<VariableImpl*, size_t>> nested_stack;
-  std::vector<VariableImpl*>& order = depth == 0 ? order_buffer : nested_order;
-  struct DepthGuard {
-    int& d;
-    ~DepthGuard() { --d; }
-  } guard{++depth};
-  topological_order(impl_.get(), order, depth == 1 ? stack_buffer : nested_stack);
+  // The algorithm: order the graph, then one sweep in that order. The order's buffers are taken from this thread's
+  // spares and given back at the end, so a training loop reuses their memory; a backward started inside this one (a
+  // closure calling backward) finds the spares taken (moved-from vectors are empty) and grows its own.
+  thread_local std::vector<VariableImpl*> spare_order;
+  thread_local std::vector<std::pair<VariableImpl*, size_t>> spare_stack;
+  std::vector<VariableImpl*> order = std::move(spare_order);
+  std::vector<std::pair<VariableImpl*, size_t>> stack = std::move(spare_stack);
+  topological_order(impl_.get(), order, stack);
   impl_->pending_grad = seed;
   for (VariableImpl* impl : order) {
     Node& node = *impl->grad_fn;
@@ -219,6 +214,8 @@ void Variable::backward(const Tensor& gradient, bool retain_graph) const {
     }
     if (!retain_graph) node.release();
   }
+  spare_order = std::move(order);
+  spare_stack = std::move(stack);
 }
 
 }  // namespace glimpse

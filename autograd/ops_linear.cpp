@@ -1,6 +1,8 @@
 // Differentiable linear map: one tape entry for y = x Wᵀ + b (see ops_linear.h for the equations).
 #include "autograd/ops_linear.h"
 
+#include <span>
+
 #include "autograd/node.h"
 #include "tensor/elementwise.h"
 #include "tensor/matmul.h"
@@ -43,8 +45,9 @@ Variable linear(const Variable& x, const Variable& weight, const Variable& bias)
     if (need_b) grads[2] = sum_to_size(g, b_shape);  // [*, out] -> [out]
     return grads;
   };
-  if (has_bias) return record("linear", y, {x, weight, bias}, saved(x_saved, w_saved), std::move(backward));
-  return record("linear", y, {x, weight}, saved(x_saved, w_saved), std::move(backward));
+  const Variable inputs[] = {x, weight, bias};  // without a bias, only the first two are the op's inputs
+  return record("linear", y, std::span<const Variable>(inputs, has_bias ? 3 : 2), saved(x_saved, w_saved),
+                std::move(backward));
 }
 
 }  // namespace glimpse
