@@ -1,6 +1,7 @@
 // Benchmark: the transcendental ops that dominated real training before they were vectorised (issue 14): GELU forward
 // and backward on a GPT MLP activation [768, 512], tanh on an additive-attention energy [32, 12, 64], plus exp and
-// sigmoid on [768, 512]. Prints one line per op: name, then the median µs per call over 15 samples of ~30 ms.
+// sigmoid on [768, 512], and the baby GPT's attention core (qkv [12, 64, 384] -> heads -> causal attention -> [12, 64,
+// 128], forward and backward: what one of its four layers does between the two linears). Prints one line per op: name, then the median µs per call over 15 samples of ~30 ms.
 // bench/bench_ops_torch.py is the PyTorch twin (same shapes, same printout); bench/run_bench.py alternates the two.
 //   bench_ops [--threads N]       (default: glimpse's default thread count)
 #include <fmt/format.h>
@@ -60,5 +61,15 @@ int main(int argc, char** argv) {
   fmt::print("tanh backward [32,12,64]\t{:.2f}\n", median_us([&] { g_sink = tanh_backward(e, e).data<float>()[0]; }));
   fmt::print("exp [768,512]\t{:.2f}\n", median_us([&] { g_sink = exp(a).data<float>()[0]; }));
   fmt::print("sigmoid [768,512]\t{:.2f}\n", median_us([&] { g_sink = sigmoid(a).data<float>()[0]; }));
+  Variable qkv(randn({12, 64, 384}), true);
+  Tensor gy = randn({12, 64, 128});
+  fmt::print("gpt attention fwd+bwd [12,64,384]\t{:.2f}\n", median_us([&] {
+               qkv.zero_grad();
+               auto heads = [&](int64_t i) { return qkv.narrow(2, i * 128, 128).view({12, 64, 4, 32}).transpose(1, 2); };
+               auto [ctx, w] = nn::scaled_dot_product_attention(heads(0), heads(1), heads(2),
+                                                                {.is_causal = true, .need_weights = false});
+               ctx.transpose(1, 2).reshape({12, 64, 128}).backward(gy);
+               g_sink = qkv.grad().data<float>()[0];
+             }));
   return 0;
 }

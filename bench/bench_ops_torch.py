@@ -3,6 +3,7 @@
 Run:  /usr/bin/python3 bench/bench_ops_torch.py [--threads N]     (default: torch's own default thread count)
 """
 import argparse
+import math
 import time
 
 import torch
@@ -48,6 +49,17 @@ def main():
         print(f"tanh backward [32,12,64]\t{median_us(lambda: tanh_bwd(e, e)):.2f}")
         print(f"exp [768,512]\t{median_us(lambda: torch.exp(a)):.2f}")
         print(f"sigmoid [768,512]\t{median_us(lambda: torch.sigmoid(a)):.2f}")
+    # The baby GPT's attention core, as bench/gpt_torch.py computes it (torch 1.13 has no fused attention).
+    qkv, gy = torch.randn(12, 64, 384, requires_grad=True), torch.randn(12, 64, 128)
+    mask = torch.ones(64, 64, dtype=torch.bool).tril()
+
+    def attention():
+        qkv.grad = None
+        q, k, v = (t.view(12, 64, 4, 32).transpose(1, 2) for t in qkv.split(128, dim=2))
+        att = ((q @ k.transpose(-2, -1)) / math.sqrt(32)).masked_fill(~mask, float("-inf")).softmax(dim=-1)
+        (att @ v).transpose(1, 2).contiguous().view(12, 64, 128).backward(gy)
+
+    print(f"gpt attention fwd+bwd [12,64,384]\t{median_us(attention):.2f}")
 
 
 if __name__ == "__main__":

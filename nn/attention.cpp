@@ -124,46 +124,32 @@ Variable concat_score(const Variable& q, const Variable& k, const Variable& W, c
 namespace {
 
 // t: [*, rows, d] -> [N, rows, d], broadcast to the leading shape `lead` (N its elements) and made contiguous
-Tensor pack_for_flash(const Tensor& t, const Shape& lead, int64_t rows) {
-  Shape s = lead;
-  s.push_back(rows);
-  s.push_back(t.size(-1));
-  return t.expand(s).contiguous().reshape({lead.numel(), rows, t.size(-1)});
-}
-
 // Flash attention on the tape. q: [*, Tq, d], k: [*, Tk, d], v: [*, Tk, dv] -> [*, Tq, dv]
-// The kernels want [N, T, d] blocks: the inputs are broadcast to one leading shape and packed (no copy when they
-// already have it and are contiguous); the engine sums the gradients back over any broadcast dims.
+// The kernels want one leading shape: the inputs are broadcast to it as views (no copy), and the kernels read them
+// at their strides; the engine sums the gradients back over any broadcast dims. The backward keeps q, k, v as the
+// caller gave them (usually views of a tensor the tape holds anyway: a GPT's q, k, v are column slices of one qkv
+// projection) plus the output and the row log-sum-exps, and recomputes the weights tile by tile.
 Variable flash_attention(const Variable& q, const Variable& k, const Variable& v, const Tensor& mask, bool causal,
                          double scale, const char* op) {
   Shape lead = broadcast_shapes(broadcast_shapes(Shape(q.shape().begin(), q.shape().end() - 2),
                                                  Shape(k.shape().begin(), k.shape().end() - 2), op),
                                 Shape(v.shape().begin(), v.shape().end() - 2), op);
-  const int64_t Tq = q.size(-2), Tk = k.size(-2);
-  auto with_lead = [&](int64_t a, int64_t b) {
+  auto with_lead = [lead](int64_t a, int64_t b) {
     Shape s = lead;
     s.push_back(a);
     s.push_back(b);
     return s;
   };
-  Tensor qc = pack_for_flash(q.data(), lead, Tq), kc = pack_for_flash(k.data(), lead, Tk),
-         vc = pack_for_flash(v.data(), lead, Tk);
-  const Tensor m = expand_attention_mask(mask, with_lead(Tq, Tk), q.dtype(), op);  // a view: nothing is copied
-  FlashAttentionForward f = flash_attention_forward(qc, kc, vc, m, causal, scale);
-  Tensor out = f.out.reshape(with_lead(Tq, v.size(-1)));
+  const int64_t Tq = q.size(-2), Tk = k.size(-2);
   const Shape qs = with_lead(Tq, q.size(-1)), ks = with_lead(Tk, k.size(-1)), vs = with_lead(Tk, v.size(-1));
-  // The backward keeps q, k, v as the caller gave them and packs them again when it runs. Those are usually views of
-  // a tensor the tape holds anyway (a GPT's q, k, v are column slices of one qkv projection), so keeping the packed
-  // copies would double that memory until backward: a quarter of the baby GPT's attention activations. Packing again
-  // is one copy, small next to the backward's two GEMMs per tile, and gives the same numbers bit for bit.
-  return record("flash_attention", out, {q, k, v}, saved(q.data(), k.data(), v.data(), m),
-                [lead, Tq, Tk, qd = q.data(), kd = k.data(), vd = v.data(), m, causal, scale, f, qs, ks,
-                 vs](const Tensor& g) -> Grads {
-    const Tensor qc = pack_for_flash(qd, lead, Tq), kc = pack_for_flash(kd, lead, Tk),
-                 vc = pack_for_flash(vd, lead, Tk);
-    FlashAttentionBackward b =
-        flash_attention_backward(g.contiguous().reshape(f.out.shape()), qc, kc, vc, m, causal, scale, f.out, f.lse);
-    return {b.dq.reshape(qs), b.dk.reshape(ks), b.dv.reshape(vs)};  // the engine sums over broadcast dims
+  const Tensor m = expand_attention_mask(mask, with_lead(Tq, Tk), q.dtype(), op);  // a view: nothing is copied
+  FlashAttentionForward f = flash_attention_forward(q.data().expand(qs), k.data().expand(ks), v.data().expand(vs), m,
+                                                    causal, scale);
+  return record("flash_attention", f.out, {q, k, v}, saved(q.data(), k.data(), v.data(), m),
+                [qd = q.data(), kd = k.data(), vd = v.data(), m, causal, scale, f, qs, ks, vs](const Tensor& g) -> Grads {
+    FlashAttentionBackward b = flash_attention_backward(g, qd.expand(qs), kd.expand(ks), vd.expand(vs), m, causal,
+                                                        scale, f.out, f.lse);
+    return {b.dq, b.dk, b.dv};  // the engine sums over broadcast dims
   });
 }
 

@@ -21,21 +21,25 @@
 namespace glimpse {
 
 struct FlashAttentionForward {
-  Tensor out;  // [N, Tq, dv]
-  Tensor lse;  // [N, Tq]: log Σ_j exp(scaled, masked score); -inf for a fully masked row
+  Tensor out;  // [*, Tq, dv], its memory laid out like q's (see below)
+  Tensor lse;  // [*, Tq] (contiguous): log Σ_j exp(scaled, masked score); -inf for a fully masked row
 };
 
-// q: [N, Tq, d], k: [N, Tk, d], v: [N, Tk, dv] (contiguous, one float dtype), mask: undefined or expanded to
-// [N..., Tq, Tk] (any strides; int64 or the dtype of q) -> out [N, Tq, dv], lse [N, Tq]. The leading dims of mask
-// are those of the caller (e.g. [B, H]) and must multiply to N.
+// q: [*, Tq, d], k: [*, Tk, d], v: [*, Tk, dv], one float dtype, one leading shape * (broadcast it first: expanded
+// views cost nothing), mask: undefined or expanded to [*, Tq, Tk] (any strides; int64 or the dtype of q)
+// -> out [*, Tq, dv], lse [*, Tq].
+// The operands are read where they lie, at any strides whose last one is 1 (others are copied once): a head that is a
+// transposed column slice of a [B, T, 3C] projection, as in a GPT, costs no copy. out is laid out in q's dimension
+// order (q = x.view(B, T, H, d).transpose(1, 2) gives an out whose transpose(1, 2) is contiguous, so putting the
+// heads back side by side is a free view).
 FlashAttentionForward flash_attention_forward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& mask,
                                               bool causal, double scale);
 
 struct FlashAttentionBackward {
-  Tensor dq, dk, dv;  // the shapes of q, k, v
+  Tensor dq, dk, dv;  // the shapes of q, k, v, each laid out in the dimension order of its input
 };
 
-// grad: [N, Tq, dv] (dL/dout), the forward's inputs and results -> dq, dk, dv.
+// grad: [*, Tq, dv] (dL/dout, any strides), the forward's inputs and results -> dq, dk, dv.
 FlashAttentionBackward flash_attention_backward(const Tensor& grad, const Tensor& q, const Tensor& k, const Tensor& v,
                                                 const Tensor& mask, bool causal, double scale, const Tensor& out,
                                                 const Tensor& lse);

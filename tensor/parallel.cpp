@@ -10,17 +10,21 @@
 //
 // Threads that never collapse. A parallel region ends at a barrier: it is as slow as its slowest thread. When another
 // program keeps the cores busy, a worker that shares a core with it runs only when the scheduler gives it a slice
-// (milliseconds later), and libgomp's default policy makes the waiting threads spin meanwhile, burning the very core
-// the late worker needs. Measured on this 2-core machine under load: a seq2seq-like step 5,136-5,609 ms with the
-// defaults against 136-142 ms on one thread. Two fixes, both only for the defaults (explicit settings are obeyed):
-//   1. Waiting threads sleep instead of spinning (OMP_WAIT_POLICY=passive), set before libgomp reads it; see below.
-//      That alone brought the step to 144-160 ms.
-//   2. While other programs keep the cores busy, use only the cores they leave free (at least the calling thread):
-//      every 50 ms at most, the count of runnable threads in /proc/loadavg (an instantaneous count, unlike the load
-//      averages) says how many cores others occupy. A program on an idle machine uses every core; one beside a
-//      busy loop per core runs on one thread, exactly as fast as with GLIMPSE_NUM_THREADS=1.
+// (milliseconds later), and meanwhile the waiting threads spin, burning the very core the late worker needs. Measured
+// on this 2-core machine under load: a seq2seq-like step 5,136-5,609 ms with two threads against 136-142 ms on one.
+// The fix, only for the default (an explicit count is obeyed): while other programs keep the cores busy, use only the
+// cores they leave free (at least the calling thread). Every 50 ms at most, the count of runnable threads in
+// /proc/loadavg (an instantaneous count, unlike the load averages), minus this program's own runnable threads, says
+// how many cores others occupy. A program on an idle machine uses every core; one beside a busy loop per core runs on
+// one thread, exactly as fast as with GLIMPSE_NUM_THREADS=1.
 // The same count is given to OpenBLAS (through omp_set_num_threads, which the OpenMP build follows), so a GEMM never
 // waits for a worker that cannot run either.
+//
+// The wait policy stays libgomp's default: a waiting thread spins briefly (GOMP_SPINCOUNT 300,000 pauses, well under
+// a millisecond) and then sleeps. OMP_WAIT_POLICY=passive (sleep at once) made the baby GPT 30 % slower on an idle
+// machine (46-49 ms per step against 36-37 ms, two threads): a training step starts hundreds of short parallel
+// regions, and every one paid a futex wake-up. Under load the spinning is harmless because the count above has
+// already dropped to the free cores.
 #include "tensor/parallel.h"
 
 #include <omp.h>
@@ -30,22 +34,15 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <exception>
+
+#include <dirent.h>
 
 #include "tensor/error.h"
 
 namespace glimpse {
 namespace {
-
-// libgomp reads OMP_WAIT_POLICY once, while it is being loaded: before main and before any constructor of ours. An
-// ELF .preinit_array entry of the executable runs earlier than every shared library's initialiser, so this is where
-// glimpse sets its default; a value the user exported wins (setenv's last argument 0), and so does GOMP_SPINCOUNT.
-// (glimpse is a static library, so this lands in every glimpse program. A program that loads glimpse some other way
-// gets libgomp's default and should export OMP_WAIT_POLICY=passive itself.)
-void set_openmp_defaults(int, char**, char**) {
-  if (std::getenv("GOMP_SPINCOUNT") == nullptr) setenv("OMP_WAIT_POLICY", "passive", 0);
-}
-[[gnu::section(".preinit_array"), gnu::used]] void (*const g_preinit)(int, char**, char**) = set_openmp_defaults;
 
 std::atomic<int> g_num_threads{0};  // 0: not decided yet
 std::atomic<bool> g_adaptive{true};  // false once the user chose a count (set_num_threads or an environment variable)
@@ -55,6 +52,7 @@ int default_threads() {
     int n = std::atoi(env);
     if (n >= 1) {
       g_adaptive = false;
+      omp_set_num_threads(n);  // OpenBLAS's count too, as set_num_threads does (OMP_NUM_THREADS needs no call)
       return n;
     }
   }
@@ -62,8 +60,31 @@ int default_threads() {
   return std::max(1, omp_get_max_threads());  // one per core, or OMP_NUM_THREADS when it is set
 }
 
+// How many of this program's threads are runnable right now (state R in /proc/self/task/<tid>/stat): the calling
+// thread, and OpenMP workers that are working or still spinning after the last region. They are in /proc/loadavg's
+// count too, but they are not "others". At least 1 (the caller).
+int own_runnable() {
+  DIR* dir = opendir("/proc/self/task");
+  if (dir == nullptr) return 1;
+  int running = 0;
+  char path[64], buf[512];
+  while (const dirent* e = readdir(dir)) {
+    if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+    std::snprintf(path, sizeof path, "/proc/self/task/%.20s/stat", e->d_name);
+    std::FILE* f = std::fopen(path, "r");
+    if (f == nullptr) continue;  // the thread just ended
+    const size_t got = std::fread(buf, 1, sizeof buf - 1, f);
+    std::fclose(f);
+    buf[got] = '\0';
+    const char* close = std::strrchr(buf, ')');  // "tid (name) S ...": the name may hold spaces and parentheses
+    if (close != nullptr && close[1] == ' ' && close[2] == 'R') ++running;
+  }
+  closedir(dir);
+  return std::max(1, running);
+}
+
 // How many cores other programs occupy right now: runnable threads system-wide (the R of "R/T" in /proc/loadavg),
-// minus the one asking. -1 when unknown (not Linux).
+// minus this program's own. -1 when unknown (not Linux).
 int busy_elsewhere() {
   std::FILE* f = std::fopen("/proc/loadavg", "r");
   if (f == nullptr) return -1;
@@ -71,7 +92,7 @@ int busy_elsewhere() {
   int running = 0, total = 0;
   const int got = std::fscanf(f, "%lf %lf %lf %d/%d", &a, &b, &c, &running, &total);
   std::fclose(f);
-  return got == 5 ? std::max(0, running - 1) : -1;
+  return got == 5 ? std::max(0, running - own_runnable()) : -1;
 }
 
 }  // namespace
@@ -95,7 +116,7 @@ void set_num_threads(int n) {
 int available_threads() {
   const int n = get_num_threads();
   if (!g_adaptive.load(std::memory_order_relaxed) || n == 1) return n;
-  // Re-read the machine's load at most every 50 ms (a file read costs microseconds; a clock read, nanoseconds).
+  // Re-read the machine's load at most every 50 ms (the file reads cost tens of microseconds; a clock read, nanoseconds).
   using Clock = std::chrono::steady_clock;
   static std::atomic<int64_t> next_check{0};
   static std::atomic<int> available{0};

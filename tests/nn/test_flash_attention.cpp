@@ -14,6 +14,7 @@
 #include "nn/attention.h"
 #include "nn/multihead_attention.h"
 #include "tensor/elementwise.h"
+#include "tensor/flash_attention.h"
 #include "tensor/parallel.h"
 #include "tensor/random.h"
 #include "tensor/reduce.h"
@@ -109,6 +110,42 @@ TEST_SUITE("flash_attention") {
           {Variable(randn({2, 9, 5}, kFloat64), true), Variable(randn({2, 11, 5}, kFloat64), true),
            Variable(randn({2, 11, 3}, kFloat64), true)}));
     }
+  }
+
+  TEST_CASE("flash attention reads strided operands where they lie and matches the plain path") {
+    manual_seed(11);
+    // A GPT's heads: transposed column slices of one [B, T, 3C] projection (2 heads of 8).
+    Tensor qkv = randn({2, 70, 48});
+    auto heads = [&](int64_t i) { return qkv.narrow(2, i * 16, 16).view({2, 70, 2, 8}).transpose(1, 2); };
+    check_same(heads(0), heads(1), heads(2), {.is_causal = true}, 2e-5);
+    // Operands a GEMM cannot take as they lie, which the kernel copies: a last dim with a step, and keys whose rows
+    // are one row expanded (row stride 0).
+    Tensor k_step = randn({2, 40, 16}).slice(2, 0, 16, 2), v_rows = randn({2, 1, 8}).expand({2, 40, 8});
+    CHECK(k_step.stride(-1) == 2);
+    check_same(randn({2, 30, 8}), k_step, v_rows, {}, 2e-5);
+    check_same(randn({2, 30, 8}), k_step, v_rows, {.is_causal = true}, 2e-5);
+  }
+
+  TEST_CASE("flash attention lays out its output and gradients like their inputs") {
+    manual_seed(12);
+    Tensor qkv = randn({2, 10, 48});
+    auto heads = [&](int64_t i) { return qkv.narrow(2, i * 16, 16).view({2, 10, 2, 8}).transpose(1, 2); };
+    FlashAttentionForward f = flash_attention_forward(heads(0), heads(1), heads(2), Tensor(), true, 0.5);
+    // q is [B, T, H, d] memory seen as [B, H, T, d]: so is out, and putting the heads side by side needs no copy.
+    CHECK(f.out.shape() == Shape{2, 2, 10, 8});
+    CHECK(f.out.transpose(1, 2).is_contiguous());
+    FlashAttentionBackward b = flash_attention_backward(randn({2, 2, 10, 8}), heads(0), heads(1), heads(2), Tensor(),
+                                                        true, 0.5, f.out, f.lse);
+    CHECK(b.dq.transpose(1, 2).is_contiguous());
+    CHECK(b.dk.transpose(1, 2).is_contiguous());
+    CHECK(b.dv.transpose(1, 2).is_contiguous());
+    // A broadcast operand (stride 0) gets a gradient of its own per entry: plain row-major.
+    Tensor k1 = randn({1, 10, 8}).expand({2, 10, 8}), v1 = randn({2, 10, 8}), q1 = randn({2, 10, 8});
+    FlashAttentionForward f1 = flash_attention_forward(q1, k1, v1, Tensor(), false, 0.5);
+    FlashAttentionBackward b1 = flash_attention_backward(randn({2, 10, 8}), q1, k1, v1, Tensor(), false, 0.5, f1.out,
+                                                         f1.lse);
+    CHECK(b1.dk.is_contiguous());
+    CHECK(b1.dk.shape() == Shape{2, 10, 8});
   }
 
   TEST_CASE("flash attention gives the same bits on 1 and 2 threads") {
