@@ -6,9 +6,16 @@
 #include "autograd/node.h"
 #include "tensor/elementwise.h"
 #include "tensor/matmul.h"
+#include "tensor/parallel.h"
 #include "tensor/reduce.h"
 
 namespace glimpse {
+
+namespace {
+// Multiply-adds per backward GEMM from which dx and dW run side by side (below it OpenBLAS keeps a GEMM on one thread
+// anyway, and waking a second thread would cost more than it saves).
+constexpr int64_t kSideBySideWork = int64_t{1} << 18;
+}  // namespace
 
 // x: [*, in], weight: [out, in], bias: [out] -> [*, out]
 Variable linear(const Variable& x, const Variable& weight, const Variable& bias) {
@@ -32,15 +39,25 @@ Variable linear(const Variable& x, const Variable& weight, const Variable& bias)
   const bool has_bias = bias.defined();
   auto backward = [x_saved, w_saved, x_shape, b_shape, need_x, need_w, need_b, has_bias](const Tensor& g) -> Grads {
     Grads grads(has_bias ? 3 : 2);
-    if (need_x) grads[0] = matmul(g, w_saved);  // [*, out] @ [out, in] -> [*, in]
-    if (need_w) {
-      // Every leading dim of x is a row of one GEMM: [in, rows] @ [rows, out] -> [in, out], then into W's [out, in].
-      const int64_t in = x_shape[x_shape.size() - 1], out = g.size(-1);
-      int64_t rows = 1;  // counted, not numel / in, which fails for in = 0
-      for (int i = 0; i + 1 < x_shape.size(); ++i) rows *= x_shape[i];
+    const int64_t in = x_shape[x_shape.size() - 1], out = g.size(-1);
+    int64_t rows = 1;  // every leading dim of x is a row; counted, not numel / in, which fails for in = 0
+    for (int i = 0; i + 1 < x_shape.size(); ++i) rows *= x_shape[i];
+    auto dx = [&] { grads[0] = matmul(g, w_saved); };  // [*, out] @ [out, in] -> [*, in]
+    auto dw = [&] {  // [out, rows] @ [rows, in] -> [out, in]: one GEMM over all rows, in W's own layout
       const Tensor x2 = x_saved.dim() == 2 ? x_saved : x_saved.reshape({rows, in});
       const Tensor g2 = g.dim() == 2 ? g : g.reshape({rows, out});
-      grads[1] = matmul(x2.t(), g2).t().contiguous();
+      grads[1] = matmul(g2.t(), x2);
+    };
+    if (need_x && need_w && rows * in * out >= kSideBySideWork) {
+      // dx and dW are two independent GEMMs of equal work: with two threads free, each runs whole on its own thread
+      // (inside a parallel region OpenBLAS stays on its thread) instead of both threads splitting each in turn, which
+      // pays a hand-over per GEMM. Each output element is summed by one thread in one order either way: same bits.
+      parallel_for(2, 1, [&](int64_t begin, int64_t end) {
+        for (int64_t task = begin; task < end; ++task) task == 0 ? dx() : dw();
+      });
+    } else {
+      if (need_x) dx();
+      if (need_w) dw();
     }
     if (need_b) grads[2] = sum_to_size(g, b_shape);  // [*, out] -> [out]
     return grads;
