@@ -22,6 +22,39 @@ struct StepScalars {
   double lr, weight_decay, step_size, bias_correction2_sqrt;
 };
 
+// Everything one element's update needs besides its own numbers, by value: a function parameter the loop cannot
+// change, so the compiler keeps it in registers, splits the loop per combination of the flags and vectorises each
+// (sqrt and division are exact in SIMD too, so the bits are those of the scalar loop).
+template <class T>
+struct Coefs {
+  T b1, b2, one_b1, one_b2, wd, eps, step_size, bc2, shrink, scale;
+  bool scaled, maximize, decoupled, l2, amsgrad;
+};
+
+// Elements [begin, end) of one parameter. __restrict on the parameters (where GCC honours it): the five arrays never
+// overlap, they are one parameter's own buffers.
+template <class T>
+void adam_range(T* __restrict p, T* __restrict g, T* __restrict m, T* __restrict v, T* __restrict vmax, int64_t begin,
+                int64_t end, const Coefs<T> c) {
+  for (int64_t i = begin; i < end; ++i) {
+    if (c.scaled) g[i] *= c.scale;
+    T gi = c.maximize ? -g[i] : g[i];
+    if (c.decoupled) {
+      p[i] *= c.shrink;
+    } else if (c.l2) {
+      gi += c.wd * p[i];
+    }
+    m[i] = c.b1 * m[i] + c.one_b1 * gi;
+    v[i] = c.b2 * v[i] + c.one_b2 * gi * gi;
+    T second = v[i];
+    if (c.amsgrad) {
+      vmax[i] = std::max(vmax[i], v[i]);
+      second = vmax[i];
+    }
+    p[i] -= c.step_size * m[i] / (std::sqrt(second) / c.bc2 + c.eps);
+  }
+}
+
 // grad_scale != 1 is gradient clipping folded into the update: each gradient element is scaled as it is read and
 // written back scaled (to `grad`, which is then not const in spirit: it is the parameter's own gradient), the values
 // clip_grad_norm_'s separate mul_ pass would have left there, so the step reads and writes the gradient once instead
@@ -29,39 +62,14 @@ struct StepScalars {
 template <class T>
 void adam_step(T* p, T* grad, T* m, T* v, T* vmax, int64_t n, const AdamOptions& o, const StepScalars& s,
                bool decoupled, double grad_scale) {
-  const T b1 = T(o.beta1), b2 = T(o.beta2), one_b1 = T(1.0 - o.beta1), one_b2 = T(1.0 - o.beta2);
-  const T wd = T(s.weight_decay), eps = T(o.eps), step_size = T(s.step_size), bc2 = T(s.bias_correction2_sqrt);
-  const T shrink = T(1.0 - s.lr * s.weight_decay);
-  const bool scaled = grad_scale != 1.0;
-  const T scale = static_cast<T>(grad_scale);  // the same rounding as mul_(grad, coef)
+  const Coefs<T> c{.b1 = T(o.beta1), .b2 = T(o.beta2), .one_b1 = T(1.0 - o.beta1), .one_b2 = T(1.0 - o.beta2),
+                   .wd = T(s.weight_decay), .eps = T(o.eps), .step_size = T(s.step_size),
+                   .bc2 = T(s.bias_correction2_sqrt), .shrink = T(1.0 - s.lr * s.weight_decay),
+                   .scale = static_cast<T>(grad_scale),  // the same rounding as mul_(grad, coef)
+                   .scaled = grad_scale != 1.0, .maximize = o.maximize, .decoupled = decoupled,
+                   .l2 = !decoupled && s.weight_decay != 0.0, .amsgrad = vmax != nullptr};
   // Every element updates on its own, so big parameters split across threads (same result on any thread count).
-  // The options in locals, not read through `o` inside the loop: the compiler cannot know the stores to p, m, v leave
-  // `o` alone, and a reload every element keeps the loop scalar. With loop-invariant flags it splits the loop per
-  // case and vectorises each (sqrt and division are exact in SIMD too, so the bits are those of the scalar loop).
-  const bool maximize = o.maximize, l2 = !decoupled && s.weight_decay != 0.0;
-  parallel_for(n, kParallelGrain, [&](int64_t begin, int64_t end) {
-    T* __restrict pp = p;  // __restrict: the five arrays never overlap (one parameter's own buffers)
-    T* __restrict pg = grad;
-    T* __restrict pm = m;
-    T* __restrict pv = v;
-    for (int64_t i = begin; i < end; ++i) {
-      if (scaled) pg[i] *= scale;
-      T g = maximize ? -pg[i] : pg[i];
-      if (decoupled) {
-        pp[i] *= shrink;
-      } else if (l2) {
-        g += wd * pp[i];
-      }
-      pm[i] = b1 * pm[i] + one_b1 * g;
-      pv[i] = b2 * pv[i] + one_b2 * g * g;
-      T second = pv[i];
-      if (vmax != nullptr) {
-        vmax[i] = std::max(vmax[i], pv[i]);
-        second = vmax[i];
-      }
-      pp[i] -= step_size * pm[i] / (std::sqrt(second) / bc2 + eps);
-    }
-  });
+  parallel_for(n, kParallelGrain, [&](int64_t begin, int64_t end) { adam_range(p, grad, m, v, vmax, begin, end, c); });
 }
 
 std::vector<ParamGroup> one_group(std::vector<Variable> params) { return {ParamGroup{.params = std::move(params)}}; }
