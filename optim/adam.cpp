@@ -18,10 +18,6 @@ void validate(const char* name, const AdamOptions& o) {
   check_option(o.weight_decay >= 0.0, name, "weight_decay", o.weight_decay, "must be >= 0");
 }
 
-struct StepScalars {
-  double lr, weight_decay, step_size, bias_correction2_sqrt;
-};
-
 // Everything one element's update needs besides its own numbers, by value: a function parameter the loop cannot
 // change, so the compiler keeps it in registers, splits the loop per combination of the flags and vectorises each
 // (sqrt and division are exact in SIMD too, so the bits are those of the scalar loop).
@@ -55,23 +51,6 @@ void adam_range(T* __restrict p, T* __restrict g, T* __restrict m, T* __restrict
   }
 }
 
-// grad_scale != 1 is gradient clipping folded into the update: each gradient element is scaled as it is read and
-// written back scaled (to `grad`, which is then not const in spirit: it is the parameter's own gradient), the values
-// clip_grad_norm_'s separate mul_ pass would have left there, so the step reads and writes the gradient once instead
-// of twice.
-template <class T>
-void adam_step(T* p, T* grad, T* m, T* v, T* vmax, int64_t n, const AdamOptions& o, const StepScalars& s,
-               bool decoupled, double grad_scale) {
-  const Coefs<T> c{.b1 = T(o.beta1), .b2 = T(o.beta2), .one_b1 = T(1.0 - o.beta1), .one_b2 = T(1.0 - o.beta2),
-                   .wd = T(s.weight_decay), .eps = T(o.eps), .step_size = T(s.step_size),
-                   .bc2 = T(s.bias_correction2_sqrt), .shrink = T(1.0 - s.lr * s.weight_decay),
-                   .scale = static_cast<T>(grad_scale),  // the same rounding as mul_(grad, coef)
-                   .scaled = grad_scale != 1.0, .maximize = o.maximize, .decoupled = decoupled,
-                   .l2 = !decoupled && s.weight_decay != 0.0, .amsgrad = vmax != nullptr};
-  // Every element updates on its own, so big parameters split across threads (same result on any thread count).
-  parallel_for(n, kParallelGrain, [&](int64_t begin, int64_t end) { adam_range(p, grad, m, v, vmax, begin, end, c); });
-}
-
 std::vector<ParamGroup> one_group(std::vector<Variable> params) { return {ParamGroup{.params = std::move(params)}}; }
 
 }  // namespace
@@ -101,13 +80,18 @@ double Adam::clip_and_step(double max_norm) {
   return norm;
 }
 
+// grad_scale != 1 is gradient clipping folded into the update: each gradient element is scaled as it is read and
+// written back scaled (to the parameter's own gradient), the values clip_grad_norm_'s separate mul_ pass would have
+// left there, so the step reads and writes the gradient once instead of twice.
 void Adam::step_scaled(double grad_scale) {
+  const std::vector<Update> updates = prepare_step();
   // The bias corrections depend on the step count alone, which the parameters usually share: two pow calls per
   // distinct count, not per parameter (for a tiny model they were a noticeable part of the step).
   int64_t corrected_step = -1;
   double correction1 = 1.0, correction2_sqrt = 1.0;
-  for (const Update& u : prepare_step()) {
-    const Variable& p = *u.param;
+  sizes_.clear();
+  scalars_.clear();
+  for (const Update& u : updates) {
     State& s = *u.state;
     ++s.step;
     if (s.step != corrected_step) {
@@ -117,15 +101,33 @@ void Adam::step_scaled(double grad_scale) {
       correction2_sqrt = std::sqrt(1.0 - std::pow(options_.beta2, t));
     }
     const double lr = u.group->lr;
-    StepScalars sc{lr, u.group->weight_decay, lr / correction1, correction2_sqrt};
-    dispatch_float(p.dtype(), name().c_str(), [&]<class T>() {
-      T* vmax = options_.amsgrad ? s.buffers[2].data<T>() : nullptr;
-      adam_step<T>(p.data().data<T>(), u.grad.data<T>(), s.buffers[0].data<T>(), s.buffers[1].data<T>(), vmax,
-                   p.numel(), options_, sc, decoupled_, grad_scale);
+    sizes_.push_back(u.param->numel());
+    scalars_.push_back({lr, u.group->weight_decay, lr / correction1, correction2_sqrt});
+  }
+  // One parallel loop over the chunks of every parameter (chunks.h); each element is updated on its own, so the
+  // split does not change a bit.
+  make_chunks(sizes_, chunks_);
+  for_each_chunk(chunks_, [&](int64_t, const Chunk& ch) {
+    const Update& u = updates[ch.index];
+    const Scalars& sc = scalars_[ch.index];
+    const std::vector<Tensor>& buf = u.state->buffers;
+    dispatch_float(u.param->dtype(), "Adam.step", [&]<class T>() {
+      const Coefs<T> c{.b1 = T(options_.beta1), .b2 = T(options_.beta2), .one_b1 = T(1.0 - options_.beta1),
+                       .one_b2 = T(1.0 - options_.beta2), .wd = T(sc.weight_decay), .eps = T(options_.eps),
+                       .step_size = T(sc.step_size), .bc2 = T(sc.bias_correction2_sqrt),
+                       .shrink = T(1.0 - sc.lr * sc.weight_decay),
+                       .scale = static_cast<T>(grad_scale),  // the same rounding as mul_(grad, coef)
+                       .scaled = grad_scale != 1.0, .maximize = options_.maximize, .decoupled = decoupled_,
+                       .l2 = !decoupled_ && sc.weight_decay != 0.0, .amsgrad = options_.amsgrad};
+      T* vmax = options_.amsgrad ? buf[2].data<T>() : nullptr;
+      adam_range(u.param->data().data<T>(), u.grad.data<T>(), buf[0].data<T>(), buf[1].data<T>(), vmax, ch.begin,
+                 ch.end, c);
     });
-    // A strided gradient was packed into a copy for the step: scale the parameter's own, as clip_grad_norm_ would.
-    if (grad_scale != 1.0 && u.grad.raw_data() != p.grad().raw_data()) {
-      Tensor g = p.grad();
+  });
+  // A strided gradient was packed into a copy for the step: scale the parameter's own, as clip_grad_norm_ would.
+  for (const Update& u : updates) {
+    if (grad_scale != 1.0 && u.grad.raw_data() != u.param->grad().raw_data()) {
+      Tensor g = u.param->grad();
       mul_(g, grad_scale);
     }
   }

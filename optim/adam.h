@@ -5,6 +5,7 @@
 //   p = p - lr / (1 - β1^t) * m / (sqrt(v) / sqrt(1 - β2^t) + eps)
 #pragma once
 
+#include "optim/chunks.h"
 #include "optim/optimizer.h"
 
 namespace glimpse::optim {
@@ -40,6 +41,14 @@ class Adam : public Optimizer {
   void step_scaled(double grad_scale);  // step() with every gradient multiplied by grad_scale first
   AdamOptions options_;
   bool decoupled_;
+  // Reused from step to step: per parameter being updated, its size and its step's scalars (lr / (1 - β1^t),
+  // sqrt(1 - β2^t), lr, weight decay); the chunks of them all (chunks.h).
+  struct Scalars {
+    double lr, weight_decay, step_size, bias_correction2_sqrt;
+  };
+  std::vector<int64_t> sizes_;
+  std::vector<Scalars> scalars_;
+  std::vector<Chunk> chunks_;
 };
 
 // AdamW: Adam with decoupled weight decay. Its options differ from Adam's only in the default decay (1e-2, as

@@ -4,32 +4,46 @@
 
 #include <cmath>
 
+#include "optim/chunks.h"
 #include "tensor/elementwise.h"
 #include "tensor/iter.h"
+#include "tensor/lane_sum.h"
 
 namespace glimpse::optim {
 
 double grad_norm(const std::vector<Variable>& params, double norm_type) {
   check(norm_type > 0.0, "grad_norm: norm_type must be > 0, got {}", norm_type);
   const bool inf = std::isinf(norm_type), two = norm_type == 2.0;
-  double acc = 0.0;  // sum of |g|^p over all elements, in order (or the largest |g| for p = inf)
+  std::vector<Tensor> grads;
+  std::vector<int64_t> sizes;
   for (const Variable& p : params) {
-    const Tensor& g = p.grad();
-    if (!g.defined()) continue;
-    const Tensor c = g.contiguous();
-    dispatch_float(c.dtype(), "grad_norm", [&]<class T>() {
-      const T* d = c.data<T>();
-      const int64_t n = c.numel();
-      if (two) {  // the common case without a branch or a call per element
-        for (int64_t i = 0; i < n; ++i) acc += static_cast<double>(d[i]) * static_cast<double>(d[i]);
-        return;
-      }
-      for (int64_t i = 0; i < n; ++i) {
-        const double a = std::abs(static_cast<double>(d[i]));
-        acc = inf ? std::max(acc, a) : acc + std::pow(a, norm_type);
-      }
-    });
+    if (!p.grad().defined()) continue;
+    grads.push_back(p.grad().contiguous());
+    sizes.push_back(grads.back().numel());
   }
+  // Sum of |g|^p (or the largest |g| for p = inf) per chunk (chunks.h), on any thread; then the chunks in order.
+  std::vector<Chunk> chunks;
+  make_chunks(sizes, chunks);
+  std::vector<double> part(chunks.size(), 0.0);
+  for_each_chunk(chunks, [&](int64_t c, const Chunk& ch) {
+    const Tensor& g = grads[ch.index];
+    dispatch_float(g.dtype(), "grad_norm", [&]<class T>() {
+      const T* d = g.data<T>() + ch.begin;
+      const int64_t n = ch.end - ch.begin;
+      double acc = 0.0;
+      if (two) {  // the common case: eight running sums the compiler vectorises (lane_sum.h)
+        acc = detail::lane_sum<double>(n, [&](int64_t i) { return static_cast<double>(d[i]) * static_cast<double>(d[i]); });
+      } else {
+        for (int64_t i = 0; i < n; ++i) {
+          const double a = std::abs(static_cast<double>(d[i]));
+          acc = inf ? std::max(acc, a) : acc + std::pow(a, norm_type);
+        }
+      }
+      part[static_cast<size_t>(c)] = acc;
+    });
+  });
+  double acc = 0.0;
+  for (double x : part) acc = inf ? std::max(acc, x) : acc + x;
   return inf ? acc : std::pow(acc, 1.0 / norm_type);
 }
 

@@ -12,7 +12,8 @@ namespace glimpse::optim {
 // the norm before clipping. Parameters without a gradient are ignored. The scale is max_norm / (norm + 1e-6),
 // applied only when below 1.
 double clip_grad_norm_(const std::vector<Variable>& params, double max_norm, double norm_type = 2.0);
-// The joint p-norm of all gradients (the first half of clip_grad_norm_), summed in double in parameter order.
+// The joint p-norm of all gradients (the first half of clip_grad_norm_), summed in double per fixed chunk and then
+// chunk by chunk in parameter order (optim/chunks.h): the same bits on any thread count.
 double grad_norm(const std::vector<Variable>& params, double norm_type = 2.0);
 // Clamps every gradient element to [-clip_value, clip_value].
 void clip_grad_value_(const std::vector<Variable>& params, double clip_value);

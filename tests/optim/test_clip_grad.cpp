@@ -1,7 +1,11 @@
 // Gradient clipping against hand computation.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <cmath>
+
 #include "glimpse.h"
+#include "tensor/parallel.h"
 
 using namespace glimpse;
 
@@ -38,5 +42,34 @@ TEST_SUITE("clip_grad") {
     CHECK(a.grad().tolist() == std::vector<double>{-1.0, 0.5, 1.0});
     CHECK_THROWS_AS(optim::clip_grad_value_({a}, -1.0), Error);
     CHECK_THROWS_AS(optim::clip_grad_norm_({a}, -1.0), Error);
+  }
+
+  TEST_CASE("grad_norm over many chunks: the exact norm, and the same bits on 1 and 2 threads") {
+    // 200k elements in parameters of mixed sizes: far more than the two grains that make the sweep parallel.
+    manual_seed(3);
+    std::vector<Variable> params;
+    for (int64_t n : {100000, 7, 65536, 4096, 4097, 30000}) {
+      Variable p(zeros({n}), true);
+      p.set_grad(randn({n}));
+      params.push_back(p);
+    }
+    long double s = 0.0L;  // every square in double, summed in long double
+    double largest = 0.0;
+    for (const Variable& p : params) {
+      for (double x : p.grad().tolist()) {
+        s += static_cast<long double>(x) * x;
+        largest = std::max(largest, std::abs(x));
+      }
+    }
+    const double exact = std::sqrt(static_cast<double>(s));
+    const int before = get_num_threads();
+    set_num_threads(1);
+    const double one = optim::grad_norm(params);
+    set_num_threads(2);
+    const double two = optim::grad_norm(params);
+    set_num_threads(before);
+    CHECK(one == two);
+    CHECK(std::abs(one - exact) <= 1e-12 * exact);
+    CHECK(optim::grad_norm(params, optim::kInfNorm) == largest);
   }
 }
