@@ -124,10 +124,9 @@ class Variable {
   // keep their data: they are parameters and inputs whose .grad() the engine fills. The engine and graph pictures read
   // the shape and dtype of a let-go value from its grad_fn (node.h: value_shape, value_dtype).
   void let_go() {
-    if (impl_ && impl_->tape_uses > 0 && impl_->grad_fn && impl_.use_count() == impl_->tape_uses + 1) {
-      impl_->data = Tensor();
-    }
+    if (impl_ && impl_->tape_uses > 0 && impl_->grad_fn && impl_.use_count() == impl_->tape_uses + 1) let_go_of_data();
   }
+  void let_go_of_data();  // variable.cpp: drops the data, and tells the tape inspector (autograd/profile.h) if one is on
 
   std::shared_ptr<VariableImpl> impl_;
 };
