@@ -81,18 +81,19 @@ void topological_order(VariableImpl* root, std::vector<VariableImpl*>& order,
 
 // Checks one gradient returned by `node` for input i and brings it to the input's shape.
 Tensor conform(const Tensor& g, const VariableImpl& input, const Node& node, size_t i) {
-  const Tensor& x = input.data;
-  check(g.dtype() == x.dtype() || (is_floating(g.dtype()) && is_floating(x.dtype())),
+  const Shape& shape = value_shape(input);  // the input's data may have been let go (Variable::let_go)
+  const DType dtype = value_dtype(input);
+  check(g.dtype() == dtype || (is_floating(g.dtype()) && is_floating(dtype)),
         "backward of '{}': gradient for input {} has dtype {} but the input is {}", node.name, i,
-        dtype_name(g.dtype()), dtype_name(x.dtype()));
+        dtype_name(g.dtype()), dtype_name(dtype));
   // A float32 input of an op that promoted to float64 (x32 + x64, as in PyTorch) gets its gradient in its own dtype.
-  const Tensor gx = g.dtype() == x.dtype() ? g : g.to(x.dtype());
-  if (gx.shape() == x.shape()) return gx;
+  const Tensor gx = g.dtype() == dtype ? g : g.to(dtype);
+  if (gx.shape() == shape) return gx;
   try {
-    return sum_to_size(gx, x.shape());
+    return sum_to_size(gx, shape);
   } catch (const Error&) {
     throw Error(fmt::format("backward of '{}': gradient for input {} has shape {}, which does not reduce to the "
-                            "input's shape {}", node.name, i, g.shape(), x.shape()));
+                            "input's shape {}", node.name, i, g.shape(), shape));
   }
 }
 
@@ -117,12 +118,12 @@ Grads apply_node(Node& node, const Tensor& g) {
 bool add_part(Node& node, const Tensor& g) {
   if (!node.takes_part() || is_anomaly_enabled()) return false;
   VariableImpl& input = *node.inputs[0];
-  if (!input.grad_fn || !input.requires_grad || g.dtype() != input.data.dtype()) return false;
+  if (!input.grad_fn || !input.requires_grad || g.dtype() != value_dtype(input)) return false;
   TapeProfiler* profiler = TapeProfiler::active();
   const auto start = std::chrono::steady_clock::now();
   Tensor& acc = input.pending_grad;
   if (!acc.defined()) {
-    acc = zeros(input.data.shape(), input.data.dtype());
+    acc = zeros(value_shape(input), value_dtype(input));
   } else if (!exclusively_owned(acc)) {
     acc = acc.clone();  // a packed copy of our own
   }
@@ -138,12 +139,13 @@ void check_saved(const Node& node, const VariableImpl& output) {
     const Saved::Entry& e = node.saved.entries[k];
     if (e.storage->version() == e.version) [[likely]] continue;
     std::string which = "a tensor it saved";
-    if (output.data.storage().get() == e.storage) {
+    // (A value whose data was let go, Variable::let_go, is one nobody holds: it cannot be the tensor changed.)
+    if (output.data.defined() && output.data.storage().get() == e.storage) {
       which = fmt::format("its output (shape {})", output.data.shape());
     } else {
       for (size_t i = 0; i < node.inputs.size(); ++i) {
         const Tensor& x = node.inputs[i]->data;
-        if (x.storage().get() != e.storage) continue;
+        if (!x.defined() || x.storage().get() != e.storage) continue;
         which = fmt::format("its input {} (shape {}, {})", i, x.shape(), dtype_name(x.dtype()));
         break;
       }

@@ -11,7 +11,8 @@
 namespace glimpse {
 namespace {
 
-std::string describe(const Tensor& t) { return fmt::format("{} {}", t.shape(), dtype_name(t.dtype())); }
+// A value's shape and dtype (also of a result whose data the tape let go: Variable::let_go).
+std::string describe(const VariableImpl& v) { return fmt::format("{} {}", value_shape(v), dtype_name(value_dtype(v))); }
 
 double norm2(const Tensor& t) {
   double s = 0.0;
@@ -36,7 +37,7 @@ std::string to_dot(const Variable& root) {
     const VariableImpl* v = stack.back();
     stack.pop_back();
     int id = ids.at(v);
-    std::string label = describe(v->data);
+    std::string label = describe(*v);
     if (!v->grad_fn) {
       std::string style = v->requires_grad ? ", style=filled, fillcolor=\"#cfe8ff\"" : "";
       if (v->grad.defined()) label += fmt::format("\\ngrad norm {:.4g}", norm2(v->grad));

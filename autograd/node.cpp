@@ -15,6 +15,7 @@ void check_finite(const Tensor& t, const char* op, const char* where) {
 
 Node::~Node() {
   --live_count_;
+  for (const auto& in : inputs) --in->tape_uses;  // see Variable::let_go: the tape's count of its holds is exact
   // Destroying a long chain naively recurses once per link (Node -> input Variable -> its Node -> ...). Instead, take
   // over the inputs of every Node that would die with us and let them die here, one at a time. (Inline capacity: a
   // short chain, the usual case, allocates nothing.)
@@ -32,7 +33,10 @@ Node::~Node() {
     pending.pop_back();
     if (dies_with_us(impl)) {
       std::shared_ptr<Node> node = std::move(impl->grad_fn);
-      for (auto& in : node->inputs) pending.push_back(std::move(in));
+      for (auto& in : node->inputs) {
+        --in->tape_uses;  // node's destructor finds its inputs gone, so they are counted out here
+        pending.push_back(std::move(in));
+      }
       node->inputs.clear();
     }  // impl (and node) are destroyed here with nothing left below them
   }
@@ -40,7 +44,10 @@ Node::~Node() {
 
 Variable attach(std::shared_ptr<Node> node, const Tensor& output, std::span<const Variable> inputs) {
   node->inputs.reserve(inputs.size());
-  for (const Variable& v : inputs) node->inputs.push_back(v.impl());
+  for (const Variable& v : inputs) {
+    node->inputs.push_back(v.impl());
+    ++v.impl()->tape_uses;
+  }
   node->output_shape = output.shape();
   node->output_dtype = output.dtype();
   if (TapeProfiler* profiler = TapeProfiler::active()) profiler->on_record(*node);  // the tape inspector, if on

@@ -130,6 +130,15 @@ struct PartNode final : Node {
   bool released_ = false;
 };
 
+// The shape and dtype of a Variable's value, also after its data was let go (Variable::let_go: only results, whose
+// Node noted them, are let go).
+inline const Shape& value_shape(const VariableImpl& v) {
+  return v.data.defined() || !v.grad_fn ? v.data.shape() : v.grad_fn->output_shape;
+}
+inline DType value_dtype(const VariableImpl& v) {
+  return v.data.defined() || !v.grad_fn ? v.data.dtype() : v.grad_fn->output_dtype;
+}
+
 // Throws naming `op` if t holds a NaN or Inf (used in anomaly mode).
 void check_finite(const Tensor& t, const char* op, const char* where);
 

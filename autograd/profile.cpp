@@ -122,6 +122,12 @@ void TapeProfiler::on_backward(const Node& node, double microseconds) {
   sample_peak();
 }
 
+void TapeProfiler::on_let_go(const Node& maker, int64_t freed_bytes) {
+  auto it = index_.find(&maker);
+  if (it != index_.end()) profile_.ops[it->second].kept_bytes -= freed_bytes;
+  last_bytes_ -= freed_bytes;  // (a value made before the profiler started was in start_bytes_: nobody's row)
+}
+
 TapeProfile TapeProfiler::stop() {
   check(!stopped_, "TapeProfiler::stop: already stopped");
   stopped_ = true;

@@ -13,8 +13,9 @@
 //     op's own forward, plus any plain-Tensor work the caller did in between.
 //   - backward time is the time spent in its backward closure.
 //   - kept bytes are the tensor bytes that became live during its forward and were still live when it was recorded:
-//     its output (zero for a view, which shares its input's memory) and whatever its backward saved. The tape keeps
-//     both until the graph is freed: every intermediate value is an input of some later op.
+//     its output (zero for a view, which shares its input's memory) and whatever its backward saved. An output that
+//     no backward saved is freed as soon as the program lets go of it (autograd/variable.h, let_go); those bytes are
+//     then taken off the op that made it, which keeps only what backward will read.
 //   - FLOPs: 2·M·N·K per matrix product (times the batch), one per output element for elementwise ops, one per input
 //     element for reductions; -1 (not counted) for copies, views, indexing and fused layers.
 // The profile's peak is the most tensor memory that was live above the level at the start, sampled at every record
@@ -84,6 +85,9 @@ class TapeProfiler {
   static TapeProfiler* active() { return active_; }
   void on_record(const Node& node);
   void on_backward(const Node& node, double microseconds);
+  // The data of a value `maker` made was let go (Variable::let_go), freeing `freed_bytes`: maker no longer keeps
+  // them, and the op recorded next is not credited with them.
+  void on_let_go(const Node& maker, int64_t freed_bytes);
 
  private:
   void sample_peak();

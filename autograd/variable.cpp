@@ -3,6 +3,7 @@
 #include "autograd/variable.h"
 
 #include "autograd/node.h"
+#include "tensor/storage.h"
 
 namespace glimpse {
 
@@ -68,6 +69,13 @@ const Variable& Variable::retain_grad() const {
   check(impl_->requires_grad, "retain_grad: this Variable does not require grad, so no gradient will reach it");
   if (!is_leaf()) impl_->retains_grad = true;  // a leaf keeps its gradient anyway
   return *this;
+}
+
+void Variable::let_go_of_data() {
+  TapeProfiler* profiler = TapeProfiler::active();
+  const int64_t before = profiler != nullptr ? Storage::live_bytes() : 0;
+  impl_->data = Tensor();
+  if (profiler != nullptr) profiler->on_let_go(*impl_->grad_fn, before - Storage::live_bytes());
 }
 
 const std::shared_ptr<Node>& Variable::grad_fn() const {

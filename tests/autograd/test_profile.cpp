@@ -70,6 +70,24 @@ TEST_SUITE("autograd.profile") {
     }
   }
 
+  TEST_CASE("a value no backward reads is charged to nobody once the program lets go of it") {
+    Variable x(randn({100}), true);
+    TapeProfiler profiler;
+    Variable y;
+    {
+      Variable a = x * 2.0;  // 400 bytes; only the add reads a, and add's backward reads nothing
+      y = a + 1.0;           // 400 bytes
+    }                        // a is let go here (autograd/variable.h): mul keeps nothing
+    Variable z = tanh(y);    // 400 bytes, not credited with a's
+    z.backward(ones({100}));
+    TapeProfile p = profiler.stop();
+    REQUIRE(p.ops.size() == 3);
+    CHECK(p.ops[0].kept_bytes == 0);
+    CHECK(p.ops[1].kept_bytes == 400);
+    CHECK(p.ops[2].kept_bytes == 400);
+    CHECK(p.kept_bytes == 800);
+  }
+
   TEST_CASE("ops that record nothing are not rows, one profiler per thread, stop once") {
     TapeProfiler profiler;
     Variable c = tanh(Variable(randn({3})));  // no input requires grad: nothing recorded
