@@ -10,7 +10,9 @@ seconds="${1:-30}"
 shift || true
 
 command -v clang++ >/dev/null || { echo "fuzz.sh: clang++ not found (Debian: apt-get install clang)" >&2; exit 1; }
-cmake -S fuzz -B build-fuzz -DCMAKE_CXX_COMPILER=clang++ >/dev/null
+generator=()  # Ninja for a new build folder when installed, as scripts/build.sh does
+[ ! -f build-fuzz/CMakeCache.txt ] && command -v ninja >/dev/null && generator=(-G Ninja)
+cmake -S fuzz -B build-fuzz "${generator[@]}" -DCMAKE_CXX_COMPILER=clang++ >/dev/null
 cmake --build build-fuzz -j "$(nproc)"
 
 mkdir -p build-fuzz/corpus build-fuzz/artifacts

@@ -5,7 +5,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake pkg-config
+  build-essential cmake pkg-config ninja-build                         # ninja: scripts/build.sh's faster generator
   libopenblas-openmp-dev libfmt-dev xtl-dev doctest-dev nlohmann-json3-dev  # the library (OpenBLAS: OpenMP build)
   libcli11-dev libpugixml-dev libxsimd-dev zlib1g-dev                     # flags, SVG checks, vector math, gzip
   librsvg2-bin                                                         # tests render every SVG to PNG
