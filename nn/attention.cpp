@@ -123,7 +123,6 @@ Variable concat_score(const Variable& q, const Variable& k, const Variable& W, c
 
 namespace {
 
-// t: [*, rows, d] -> [N, rows, d], broadcast to the leading shape `lead` (N its elements) and made contiguous
 // Flash attention on the tape. q: [*, Tq, d], k: [*, Tk, d], v: [*, Tk, dv] -> [*, Tq, dv]
 // The kernels want one leading shape: the inputs are broadcast to it as views (no copy), and the kernels read them
 // at their strides; the engine sums the gradients back over any broadcast dims. The backward keeps q, k, v as the

@@ -20,7 +20,7 @@ namespace glimpse::optim {
 inline constexpr int64_t kChunk = 4096;
 
 struct Chunk {
-  std::size_t index;        // which tensor of the list
+  std::size_t index;   // which tensor of the list
   int64_t begin, end;  // its elements [begin, end)
 };
 
