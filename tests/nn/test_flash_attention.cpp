@@ -148,6 +148,14 @@ TEST_SUITE("flash_attention") {
     CHECK(b1.dk.shape() == Shape{2, 10, 8});
   }
 
+  TEST_CASE("flash attention kernels: operands without one leading shape are an Error naming the kernel") {
+    CHECK_THROWS_WITH_AS(flash_attention_forward(randn({2, 5, 4}), randn({3, 6, 4}), randn({3, 6, 4}), Tensor(), false,
+                                                 0.5),
+                         doctest::Contains("flash_attention: q [2, 5, 4], k [3, 6, 4], v [3, 6, 4] do not fit"), Error);
+    CHECK_THROWS_WITH_AS(flash_attention_forward(randn({5, 4}), randn({6, 4}), randn({6, 4}), Tensor(), false, 0.5),
+                         doctest::Contains("flash_attention: q, k, v must be [*, T, d] with one leading shape"), Error);
+  }
+
   TEST_CASE("flash attention gives the same bits on 1 and 2 threads") {
     manual_seed(5);
     Tensor q = randn({1, 4, 300, 32}), k = randn({1, 4, 300, 32}), v = randn({1, 4, 300, 32});
