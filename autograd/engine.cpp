@@ -79,18 +79,19 @@ void topological_order(VariableImpl* root, std::vector<VariableImpl*>& order,
   std::reverse(order.begin(), order.end());
 }
 
-// Checks one gradient returned by `node` for input i and brings it to the input's shape.
-Tensor conform(const Tensor& g, const VariableImpl& input, const Node& node, size_t i) {
+// Checks one gradient returned by `node` for input i and brings it to the input's shape. Takes g by value: the engine
+// moves each gradient in, so that one nobody else holds stays exclusively owned (deliver may then add into it).
+Tensor conform(Tensor g, const VariableImpl& input, const Node& node, size_t i) {
   const Shape& shape = value_shape(input);  // the input's data may have been let go (Variable::let_go)
   const DType dtype = value_dtype(input);
   check(g.dtype() == dtype || (is_floating(g.dtype()) && is_floating(dtype)),
         "backward of '{}': gradient for input {} has dtype {} but the input is {}", node.name, i,
         dtype_name(g.dtype()), dtype_name(dtype));
   // A float32 input of an op that promoted to float64 (x32 + x64, as in PyTorch) gets its gradient in its own dtype.
-  const Tensor gx = g.dtype() == dtype ? g : g.to(dtype);
-  if (gx.shape() == shape) return gx;
+  if (g.dtype() != dtype) g = g.to(dtype);
+  if (g.shape() == shape) return g;
   try {
-    return sum_to_size(gx, shape);
+    return sum_to_size(g, shape);
   } catch (const Error&) {
     throw Error(fmt::format("backward of '{}': gradient for input {} has shape {}, which does not reduce to the "
                             "input's shape {}", node.name, i, g.shape(), shape));
@@ -191,8 +192,9 @@ void Variable::backward(const Tensor& gradient, bool retain_graph) const {
   impl_->pending_grad = seed;
   for (VariableImpl* impl : order) {
     Node& node = *impl->grad_fn;
-    Tensor g = std::move(impl->pending_grad);  // every use of this value has delivered its part by now
-    impl->pending_grad = Tensor();
+    // Every use of this value has delivered its part by now. (A moved-from Tensor is undefined: its storage pointer
+    // moved out with it, so pending_grad is empty again.)
+    Tensor g = std::move(impl->pending_grad);
     if (!g.defined()) continue;  // no gradient reached this value (e.g. a branch the loss does not use)
     if (impl->retains_grad) accumulate(impl->grad, g.clone());  // retain_grad(): keep a copy for the user
     check(!node.released(), "backward: the graph through '{}' was already freed by an earlier backward; pass "
@@ -209,8 +211,8 @@ void Variable::backward(const Tensor& gradient, bool retain_graph) const {
     for (size_t i = 0; i < grads.size(); ++i) {
       VariableImpl& input = *node.inputs[i];
       if (!input.requires_grad || !grads[i].defined()) continue;
-      Tensor gi = conform(grads[i], input, node, i);
-      grads[i] = Tensor();  // drop our handle so that a gradient nobody else holds can be reused in place
+      // Moved out of grads, so that a gradient nobody else holds is ours alone and can be added into in place.
+      Tensor gi = conform(std::move(grads[i]), input, node, i);
       if (is_anomaly_enabled()) check_finite(gi, node.name, "backward");
       deliver(input, gi);
     }

@@ -36,6 +36,7 @@
 #include "autograd/profile.h"
 #include "autograd/variable.h"
 #include "tensor/elementwise.h"
+#include "tensor/small_objects.h"
 
 namespace glimpse {
 
@@ -159,7 +160,8 @@ Variable record(const char* name, const Tensor& output, std::span<const Variable
     for (const Variable& v : inputs) needs_grad = needs_grad || v.requires_grad();
   }
   if (!needs_grad) return Variable(output);
-  auto node = std::make_shared<ClosureNode<std::decay_t<Backward>>>(name, std::forward<Backward>(backward));
+  using NodeType = ClosureNode<std::decay_t<Backward>>;  // from the small-object lists (tensor/small_objects.h)
+  auto node = std::allocate_shared<NodeType>(SmallObjectAllocator<NodeType>(), name, std::forward<Backward>(backward));
   node->saved = saved;
   return attach(std::move(node), output, inputs);
 }
@@ -171,7 +173,8 @@ template <class PartOf>
 Variable record_part(const char* name, const Tensor& output, const Variable& input, PartOf part_of) {
   if (is_anomaly_enabled()) check_finite(output, name, "forward");
   if (!is_grad_enabled() || !input.requires_grad()) return Variable(output);
-  auto node = std::make_shared<PartNode<PartOf>>(name, input.shape(), part_of);
+  auto node = std::allocate_shared<PartNode<PartOf>>(SmallObjectAllocator<PartNode<PartOf>>(), name, input.shape(),
+                                                     part_of);
   return attach(std::move(node), output, std::span<const Variable>(&input, 1));
 }
 

@@ -3,11 +3,14 @@
 #include "autograd/variable.h"
 
 #include "autograd/node.h"
+#include "tensor/small_objects.h"
 #include "tensor/storage.h"
 
 namespace glimpse {
 
-Variable::Variable(Tensor data, bool requires_grad) : impl_(std::make_shared<VariableImpl>()) {
+// The VariableImpl comes from the small-object lists (tensor/small_objects.h): a step makes several.
+Variable::Variable(Tensor data, bool requires_grad)
+    : impl_(std::allocate_shared<VariableImpl>(SmallObjectAllocator<VariableImpl>())) {
   check_defined(data, "Variable");
   check(!requires_grad || is_floating(data.dtype()),
         "Variable: only floating-point tensors can require gradients (got dtype {})", dtype_name(data.dtype()));

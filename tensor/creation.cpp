@@ -4,12 +4,16 @@
 
 #include <cmath>
 
+#include "tensor/small_objects.h"
+
 namespace glimpse {
 
 Tensor empty_for(const char* op, const Shape& shape, DType dtype) {
   int64_t n = checked_numel(shape, op);
   check(n <= (int64_t{1} << 50), "{}: shape {} is too large to allocate", op, shape);
-  auto storage = std::make_shared<Storage>(static_cast<size_t>(n * dtype_size(dtype)));
+  // The Storage object itself (and its shared_ptr count) comes from the small-object lists (small_objects.h).
+  auto storage =
+      std::allocate_shared<Storage>(SmallObjectAllocator<Storage>(), static_cast<size_t>(n * dtype_size(dtype)));
   return Tensor(std::move(storage), shape, contiguous_strides(shape), 0, dtype);
 }
 Tensor empty(const Shape& shape, DType dtype) { return empty_for("empty", shape, dtype); }

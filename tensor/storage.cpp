@@ -181,21 +181,24 @@ struct ThreadLocal {
 };
 thread_local ThreadLocal t_local;
 
-// Adds to a counter of the calling thread (or, while its thread_local objects are being destroyed, to the ended sums).
-void count(std::atomic<int64_t> Counters::*field, int64_t by) {
-  if (t_state != 2) {
-    bump(t_local.counters.*field, by);
+// The calling thread's free lists and counters, or nullptr while its thread_local objects are being destroyed. Fetched
+// once per allocation or free: each thread_local access checks that the object was made.
+ThreadLocal* this_thread() { return t_state == 2 ? nullptr : &t_local; }
+
+// Adds to a counter of the thread `local` (this_thread()), or to the ended sums when there is none.
+void count(ThreadLocal* local, std::atomic<int64_t> Counters::*field, int64_t by) {
+  if (local != nullptr) {
+    bump(local->counters.*field, by);
   } else {
     (registry().ended.*field).fetch_add(by, std::memory_order_relaxed);
   }
 }
 
-// This thread's free list for blocks of size class `index`, or nullptr when they are not kept locally.
-std::vector<void*>* local_list(int index) {
-  if (!kCacheEnabled || t_state == 2) return nullptr;
-  return index <= kLocalMaxBucket ? &t_local.free_lists[index] : nullptr;
+// The thread's free list for blocks of size class `index`, or nullptr when they are not kept locally.
+std::vector<void*>* local_list(ThreadLocal* local, int index) {
+  if (!kCacheEnabled || local == nullptr) return nullptr;
+  return index <= kLocalMaxBucket ? &local->free_lists[index] : nullptr;
 }
-
 
 // A block and its size (a power of two; under the sanitizer exactly the size asked for).
 struct Block {
@@ -203,14 +206,14 @@ struct Block {
   size_t bytes;
 };
 
-Block allocate(size_t nbytes) {
-  count(&Counters::requests, 1);
+Block allocate(ThreadLocal* thread, size_t nbytes) {
+  count(thread, &Counters::requests, 1);
   if (!kCacheEnabled) {  // under the sanitizer: exactly the size asked for, every time from the system
-    count(&Counters::system, 1);
+    count(thread, &Counters::system, 1);
     return {system_alloc(nbytes), nbytes};
   }
   const SizeClass sc = size_class(nbytes);
-  if (std::vector<void*>* local = local_list(sc.index); local != nullptr && !local->empty()) {
+  if (std::vector<void*>* local = local_list(thread, sc.index); local != nullptr && !local->empty()) {
     void* p = local->back();
     local->pop_back();
     return {p, sc.bytes};
@@ -229,17 +232,17 @@ Block allocate(size_t nbytes) {
       }
     }
   }
-  count(&Counters::system, 1);
+  count(thread, &Counters::system, 1);
   return {system_alloc(sc.bytes), sc.bytes};
 }
 
 // `bytes`: the block's size as allocate returned it (perhaps larger than its storage asked for).
-void deallocate(void* p, size_t bytes) {
+void deallocate(ThreadLocal* thread, void* p, size_t bytes) {
   if (!kCacheEnabled) {
     system_free(p, bytes);
     return;
   }
-  if (std::vector<void*>* local = local_list(size_class(bytes).index);
+  if (std::vector<void*>* local = local_list(thread, size_class(bytes).index);
       local != nullptr && local->size() < kLocalMaxBlocks) {
     local->push_back(p);  // the vector keeps its capacity: after the first few steps this never allocates
     return;
@@ -263,17 +266,19 @@ void deallocate_shared(void* p, size_t bytes) {
 }  // namespace
 
 Storage::Storage(size_t nbytes) : nbytes_(nbytes) {
-  const Block block = allocate(nbytes);
+  ThreadLocal* thread = this_thread();
+  const Block block = allocate(thread, nbytes);
   data_ = block.p;
   block_bytes_ = block.bytes;
-  count(&Counters::live, 1);
-  count(&Counters::live_bytes, static_cast<int64_t>(nbytes));
+  count(thread, &Counters::live, 1);
+  count(thread, &Counters::live_bytes, static_cast<int64_t>(nbytes));
 }
 
 Storage::~Storage() {
-  deallocate(data_, block_bytes_);
-  count(&Counters::live, -1);  // perhaps on another thread than the one that counted it in: the sums stay right
-  count(&Counters::live_bytes, -static_cast<int64_t>(nbytes_));
+  ThreadLocal* thread = this_thread();
+  deallocate(thread, data_, block_bytes_);
+  count(thread, &Counters::live, -1);  // perhaps on another thread than the one that counted it in: the sums stay right
+  count(thread, &Counters::live_bytes, -static_cast<int64_t>(nbytes_));
 }
 
 int64_t Storage::live_count() { return total(&Counters::live); }

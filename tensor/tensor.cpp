@@ -49,13 +49,11 @@ int64_t checked_numel(const Shape& shape, const char* op) {
 Tensor::Tensor(std::shared_ptr<Storage> storage, Shape shape, Strides strides, int64_t offset, DType dtype)
     : storage_(std::move(storage)), shape_(shape), strides_(strides), offset_(offset), dtype_(dtype) {}
 
-int64_t Tensor::size(int64_t dim) const {
-  check(this->dim() > 0, "size: a 0-d tensor has no dimensions (asked for dim {})", dim);
-  return shape_[wrap_dim(dim, this->dim(), "size")];
-}
-int64_t Tensor::stride(int64_t dim) const {
-  check(this->dim() > 0, "stride: a 0-d tensor has no dimensions (asked for dim {})", dim);
-  return strides_[wrap_dim(dim, this->dim(), "stride")];
+// The failing case of size(d) and stride(d): the same checks as wrap_dim, with the messages they have always had.
+void Tensor::dim_error(const char* op, int64_t dim) const {
+  check(this->dim() > 0, "{}: a 0-d tensor has no dimensions (asked for dim {})", op, dim);
+  wrap_dim(dim, this->dim(), op);  // throws: dim is out of range
+  throw Error(fmt::format("{}: dim {} is out of range for a {}-d tensor", op, dim, this->dim()));  // not reached
 }
 
 bool Tensor::is_contiguous() const {

@@ -30,11 +30,21 @@ class Tensor {
   bool defined() const { return storage_ != nullptr; }
   const Shape& shape() const { return shape_; }
   const Shape& sizes() const { return shape_; }
-  int64_t size(int64_t dim) const;
+  // size(d) and stride(d) of dim d; negative d counts from the end (-1 is the last dim). Inline, since ops ask all the
+  // time; a dim out of range (or any dim of a 0-d tensor) is an Error naming it (dim_error, tensor.cpp).
+  int64_t size(int64_t dim) const {
+    const int64_t d = dim < 0 ? dim + shape_.size() : dim;
+    if (d >= 0 && d < shape_.size()) [[likely]] return shape_[static_cast<int>(d)];
+    dim_error("size", dim);
+  }
   int dim() const { return shape_.size(); }
   int64_t numel() const { return shape_.numel(); }
   const Strides& strides() const { return strides_; }
-  int64_t stride(int64_t dim) const;
+  int64_t stride(int64_t dim) const {
+    const int64_t d = dim < 0 ? dim + strides_.size() : dim;
+    if (d >= 0 && d < strides_.size()) [[likely]] return strides_[static_cast<int>(d)];
+    dim_error("stride", dim);
+  }
   int64_t offset() const { return offset_; }
   DType dtype() const { return dtype_; }
   bool is_contiguous() const;
@@ -92,6 +102,8 @@ class Tensor {
   Tensor expand_as(const Tensor& other) const { return expand(other.shape()); }
 
  private:
+  [[noreturn]] void dim_error(const char* op, int64_t dim) const;
+
   std::shared_ptr<Storage> storage_;
   Shape shape_;
   Strides strides_;

@@ -66,6 +66,7 @@ bool view_strides(const Shape& shape, const Strides& strides, const Shape& new_s
 
 Tensor Tensor::view(const Shape& requested) const {
   check_defined(*this, "view");
+  if (requested == shape_) return *this;  // its own shape: itself (ops end this way often; no stride work)
   Shape shape = infer_shape(requested, numel(), "view", shape_);
   checked_numel(shape, "view");
   Strides st;
@@ -78,6 +79,7 @@ Tensor Tensor::view(const Shape& requested) const {
 
 Tensor Tensor::reshape(const Shape& requested) const {
   check_defined(*this, "reshape");
+  if (requested == shape_) return *this;  // as view: nothing to do
   Shape shape = infer_shape(requested, numel(), "reshape", shape_);
   checked_numel(shape, "reshape");
   Strides st;

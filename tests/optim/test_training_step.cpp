@@ -2,6 +2,8 @@
 // MultiheadAttention on the flash path, LayerNorm, GELU MLP, cross-entropy, backward, gradient clipping, AdamW): the
 // same loss bits and the same parameters, bit for bit, on 1 and on 2 threads (the thread-count rule of README,
 // Decisions). Sizes are issue 14's baby GPT cut to one block: batch 12, context 64, width 128, 4 heads, 65 tokens.
+// Also: a step in its steady state takes its buffers from the allocator's cache, and a small model's step takes its
+// small heap objects (tensor/small_objects.h) from the recycling lists.
 #include <doctest/doctest.h>
 
 #include <bit>
@@ -19,11 +21,18 @@
 #include "tensor/elementwise.h"
 #include "tensor/parallel.h"
 #include "tensor/random.h"
+#include "tensor/small_objects.h"
 #include "tensor/storage.h"
 
 using namespace glimpse;
 
 namespace {
+
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kRecyclesSmallObjects = false;  // tensor/small_objects.h: off under the sanitizer
+#else
+constexpr bool kRecyclesSmallObjects = true;
+#endif
 
 struct StepResult {
   std::vector<double> losses;
@@ -97,5 +106,33 @@ TEST_SUITE("training_step") {
 #else
     CHECK(r.allocations[2].system == 0);
 #endif
+  }
+
+  TEST_CASE("a small model's training step in its steady state takes every small object from the lists") {
+    // The context network's step (Embedding, mul, Linear, mse_loss, Adam): storages, Variables and Nodes.
+    manual_seed(0);
+    nn::Embedding table(5, 8);
+    nn::Linear fc(8, 1);
+    std::vector<Variable> params = table.parameters();
+    for (const Variable& p : fc.parameters()) params.push_back(p);
+    optim::Adam opt(params, {.lr = 1e-3});
+    const Tensor x = rand({1, 8}), c = randint(0, 5, {1}), y = rand({1, 1});
+    std::vector<SmallObjectStats> per_step;
+    for (int step = 0; step < 4; ++step) {
+      const SmallObjectStats before = small_object_stats();
+      Variable loss = mse_loss(fc.forward(Variable(x) * table.forward(c)), Variable(y));
+      opt.zero_grad();
+      loss.backward();
+      opt.step();
+      const SmallObjectStats after = small_object_stats();
+      per_step.push_back({after.reused - before.reused, after.fresh - before.fresh});
+    }
+    MESSAGE("last step: ", per_step[3].reused, " reused, ", per_step[3].fresh, " fresh");
+    if (kRecyclesSmallObjects) {
+      CHECK(per_step[3].reused >= 10);  // a dozen storages, Variables and Nodes at least
+      CHECK(per_step[3].fresh == 0);
+    } else {
+      CHECK(per_step[3].reused == 0);
+    }
   }
 }
