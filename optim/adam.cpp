@@ -19,27 +19,31 @@ void validate(const char* name, const AdamOptions& o) {
 }
 
 // Everything one element's update needs besides its own numbers, by value: a function parameter the loop cannot
-// change, so the compiler keeps it in registers, splits the loop per combination of the flags and vectorises each
-// (sqrt and division are exact in SIMD too, so the bits are those of the scalar loop).
+// change, so the compiler keeps it in registers.
 template <class T>
 struct Coefs {
-  T b1, b2, one_b1, one_b2, wd, eps, step_size, bc2, shrink, scale;
-  bool scaled, maximize, decoupled, l2, amsgrad;
+  T b1, b2, one_b1, one_b2, wd, eps, step_size, bc2, scale;
+  T sign;    // -1 to maximize, else 1: g * sign is exactly -g or g
+  T shrink;  // AdamW's decoupled decay 1 - lr * weight_decay, else 1: p * 1 is exactly p
+  bool scaled, l2, amsgrad;
 };
 
-// Elements [begin, end) of one parameter. __restrict on the parameters (where GCC honours it): the five arrays never
+// Elements [begin, end) of one parameter. The options that only flip a sign or scale by 1 are folded into the
+// arithmetic, and clipping's scale is its own pass, so the loop keeps two flags (L2 decay, amsgrad): GCC then makes
+// one copy of the loop per combination and vectorises each (sqrt and division are exact in SIMD too, so the bits are
+// those of the scalar loop). With five flags tested per element it stayed scalar, and was the largest single cost of
+// a context-network step (issue 14). __restrict on the parameters (where GCC honours it): the five arrays never
 // overlap, they are one parameter's own buffers.
 template <class T>
 void adam_range(T* __restrict p, T* __restrict g, T* __restrict m, T* __restrict v, T* __restrict vmax, int64_t begin,
                 int64_t end, const Coefs<T> c) {
+  if (c.scaled) {
+    for (int64_t i = begin; i < end; ++i) g[i] *= c.scale;  // the gradient is left clipped, as clip_grad_norm_ would
+  }
   for (int64_t i = begin; i < end; ++i) {
-    if (c.scaled) g[i] *= c.scale;
-    T gi = c.maximize ? -g[i] : g[i];
-    if (c.decoupled) {
-      p[i] *= c.shrink;
-    } else if (c.l2) {
-      gi += c.wd * p[i];
-    }
+    T gi = g[i] * c.sign;
+    p[i] *= c.shrink;
+    if (c.l2) gi += c.wd * p[i];
     m[i] = c.b1 * m[i] + c.one_b1 * gi;
     v[i] = c.b2 * v[i] + c.one_b2 * gi * gi;
     T second = v[i];
@@ -115,10 +119,11 @@ void Adam::step_scaled(double grad_scale) {
       const Coefs<T> c{.b1 = T(options_.beta1), .b2 = T(options_.beta2), .one_b1 = T(1.0 - options_.beta1),
                        .one_b2 = T(1.0 - options_.beta2), .wd = T(sc.weight_decay), .eps = T(options_.eps),
                        .step_size = T(sc.step_size), .bc2 = T(sc.bias_correction2_sqrt),
-                       .shrink = T(1.0 - sc.lr * sc.weight_decay),
                        .scale = static_cast<T>(grad_scale),  // the same rounding as mul_(grad, coef)
-                       .scaled = grad_scale != 1.0, .maximize = options_.maximize, .decoupled = decoupled_,
-                       .l2 = !decoupled_ && sc.weight_decay != 0.0, .amsgrad = options_.amsgrad};
+                       .sign = T(options_.maximize ? -1 : 1),
+                       .shrink = decoupled_ ? T(1.0 - sc.lr * sc.weight_decay) : T(1),
+                       .scaled = grad_scale != 1.0, .l2 = !decoupled_ && sc.weight_decay != 0.0,
+                       .amsgrad = options_.amsgrad};
       T* vmax = options_.amsgrad ? buf[2].data<T>() : nullptr;
       adam_range(u.param->data().data<T>(), u.grad.data<T>(), buf[0].data<T>(), buf[1].data<T>(), vmax, ch.begin,
                  ch.end, c);
