@@ -192,7 +192,8 @@ LSTMState lstm_cell(const Variable& gates_x, const Variable& w_hh, const LSTMSta
   check(gates_x.dim() == 2 && gates_x.size(1) == 4 * H, "lstm_cell: gates_x {} should be [B, 4H] = [B, {}]",
         gates_x.shape(), 4 * H);
   const int64_t B = gates_x.size(0);
-  check(hx.first.shape() == Shape{B, H} && hx.second.shape() == Shape{B, H},
+  const Shape state_shape{B, H};
+  check(hx.first.shape() == state_shape && hx.second.shape() == state_shape,
         "lstm_cell: h {} and c {} should both be [B, H] = [{}, {}]", hx.first.shape(), hx.second.shape(), B, H);
   // One step is a sequence of length 1: [1, B, 4H] -> [3, B, H] holding (output, h', c').
   const Variable hc = lstm_recurrence(gates_x.unsqueeze(0), w_hh, hx.first, hx.second, std::vector<int64_t>(B, 1),

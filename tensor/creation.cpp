@@ -14,7 +14,7 @@ Tensor empty_for(const char* op, const Shape& shape, DType dtype) {
   // The Storage object itself (and its shared_ptr count) comes from the small-object lists (small_objects.h).
   auto storage =
       std::allocate_shared<Storage>(SmallObjectAllocator<Storage>(), static_cast<size_t>(n * dtype_size(dtype)));
-  return Tensor(std::move(storage), shape, contiguous_strides(shape), 0, dtype);
+  return Tensor(std::move(storage), shape, dtype);
 }
 Tensor empty(const Shape& shape, DType dtype) { return empty_for("empty", shape, dtype); }
 Tensor zeros(const Shape& shape, DType dtype) { return empty_for("zeros", shape, dtype).fill_(0.0); }

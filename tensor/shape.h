@@ -58,6 +58,7 @@ class Shape {
     for (int i = pos; i + 1 < n_; ++i) d_[i] = d_[i + 1];
     --n_;
   }
+  void clear() { n_ = 0; }
   void resize(int n, int64_t value = 0) {
     check(n >= 0 && n <= kMaxDims, "Shape: more than {} dimensions are not supported", kMaxDims);
     for (int i = n_; i < n; ++i) d_[i] = value;
@@ -71,8 +72,13 @@ class Shape {
   }
   std::vector<int64_t> vec() const { return {begin(), end()}; }
 
+  // A plain loop: std::equal on integers becomes a call to memcmp, which costs more than comparing two or three sizes.
   friend bool operator==(const Shape& a, const Shape& b) {
-    return a.n_ == b.n_ && std::equal(a.begin(), a.end(), b.begin());
+    if (a.n_ != b.n_) return false;
+    for (int i = 0; i < a.n_; ++i) {
+      if (a.d_[i] != b.d_[i]) return false;
+    }
+    return true;
   }
 
  private:

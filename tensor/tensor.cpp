@@ -24,12 +24,21 @@ Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {
   return out;
 }
 
-Strides contiguous_strides(const Shape& shape) {
-  Strides s = Shape::filled(shape.size(), 1);
+namespace {
+// Row-major strides of `shape` into `s` (resized to it).
+void set_contiguous_strides(const Shape& shape, Strides& s) {
+  s.clear();
+  for (int i = 0; i < shape.size(); ++i) s.push_back(1);
   for (int i = shape.size() - 2; i >= 0; --i) {
     check(!__builtin_mul_overflow(s[i + 1], std::max<int64_t>(shape[i + 1], 1), &s[i]),
           "shape {} is too large: its strides overflow int64", shape);
   }
+}
+}  // namespace
+
+Strides contiguous_strides(const Shape& shape) {
+  Strides s;
+  set_contiguous_strides(shape, s);
   return s;
 }
 
@@ -46,8 +55,22 @@ int64_t checked_numel(const Shape& shape, const char* op) {
   return n;
 }
 
-Tensor::Tensor(std::shared_ptr<Storage> storage, Shape shape, Strides strides, int64_t offset, DType dtype)
-    : storage_(std::move(storage)), shape_(shape), strides_(strides), offset_(offset), dtype_(dtype) {}
+// The shape and strides are copied size by size, not as whole Shape objects: a caller has usually just written them
+// one size at a time, and a whole-object copy (wide vector moves) would read those fresh writes back in one piece,
+// which the CPU cannot forward from its store buffer: a stall of a dozen cycles on nearly every tensor an op makes
+// (issue 14, seen in perf annotate). For the same reason a packed tensor's strides are computed in place.
+Tensor::Tensor(std::shared_ptr<Storage> storage, const Shape& shape, const Strides& strides, int64_t offset,
+               DType dtype)
+    : storage_(std::move(storage)),
+      shape_(shape.begin(), shape.end()),
+      strides_(strides.begin(), strides.end()),
+      offset_(offset),
+      dtype_(dtype) {}
+
+Tensor::Tensor(std::shared_ptr<Storage> storage, const Shape& shape, DType dtype)
+    : storage_(std::move(storage)), shape_(shape.begin(), shape.end()), dtype_(dtype) {
+  set_contiguous_strides(shape_, strides_);
+}
 
 // The failing case of size(d) and stride(d): the same checks as wrap_dim, with the messages they have always had.
 void Tensor::dim_error(const char* op, int64_t dim) const {

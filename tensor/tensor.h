@@ -24,7 +24,9 @@ class Tensor {
   // An undefined tensor (like a default-constructed torch::Tensor): defined() is false, every op rejects it.
   Tensor() = default;
   // A view of `storage`: element (i0, i1, ...) lives at offset + sum(ik * strides[k]) elements into it.
-  Tensor(std::shared_ptr<Storage> storage, Shape shape, Strides strides, int64_t offset, DType dtype);
+  Tensor(std::shared_ptr<Storage> storage, const Shape& shape, const Strides& strides, int64_t offset, DType dtype);
+  // A packed (row-major) tensor of `shape` over `storage`, from its first element (what empty() makes).
+  Tensor(std::shared_ptr<Storage> storage, const Shape& shape, DType dtype);
 
   // ---- what it is
   bool defined() const { return storage_ != nullptr; }
