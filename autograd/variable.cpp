@@ -18,27 +18,21 @@ Variable::Variable(Tensor data, bool requires_grad)
   impl_->requires_grad = requires_grad;
 }
 
+void detail::throw_undefined_variable(const char* op) {
+  throw Error(fmt::format("{}: the Variable is undefined (default-constructed); give it a value first, e.g. "
+                          "Variable(zeros({{2, 3}}))", op));
+}
+
 namespace {
 void check_var(const std::shared_ptr<VariableImpl>& impl, const char* op) {
-  check(impl != nullptr, "{}: the Variable is undefined (default-constructed); give it a value first, e.g. "
-        "Variable(zeros({{2, 3}}))", op);
+  if (impl == nullptr) detail::throw_undefined_variable(op);
 }
 }  // namespace
-
-const Tensor& Variable::data() const {
-  check_var(impl_, "data");
-  return impl_->data;
-}
 
 void Variable::set_data(const Tensor& data) const {
   check_var(impl_, "set_data");
   check_defined(data, "set_data");
   impl_->data = data;
-}
-
-const Tensor& Variable::grad() const {
-  check_var(impl_, "grad");
-  return impl_->grad;
 }
 
 void Variable::set_grad(const Tensor& grad) const {

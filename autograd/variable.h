@@ -32,6 +32,11 @@ struct VariableImpl {
   int64_t tape_uses = 0;
 };
 
+namespace detail {
+// The Error of a call on an undefined (default-constructed) Variable, naming the call `op`.
+[[noreturn]] void throw_undefined_variable(const char* op);
+}  // namespace detail
+
 class Variable {
  public:
   Variable() = default;  // undefined
@@ -58,13 +63,20 @@ class Variable {
   ~Variable() { let_go(); }
 
   bool defined() const { return impl_ != nullptr; }
-  const Tensor& data() const;
+  // (Inline, since every op reads it; an undefined Variable is an Error naming the call.)
+  const Tensor& data() const {
+    if (impl_ == nullptr) [[unlikely]] detail::throw_undefined_variable("data");
+    return impl_->data;
+  }
   // Replaces the value in place of everything (optimizers update through data(); loading a checkpoint uses this).
   void set_data(const Tensor& data) const;
 
   // The gradient accumulated by backward (undefined until one reaches this Variable). As in PyTorch, only leaves keep
   // one, unless a non-leaf called retain_grad() before the backward.
-  const Tensor& grad() const;
+  const Tensor& grad() const {
+    if (impl_ == nullptr) [[unlikely]] detail::throw_undefined_variable("grad");
+    return impl_->grad;
+  }
   void set_grad(const Tensor& grad) const;
   void zero_grad() const;  // undefines the gradient (PyTorch's set_to_none)
 

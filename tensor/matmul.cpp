@@ -150,6 +150,19 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   check(b2.size(-2) == k, "matmul: {} @ {}: inner sizes differ ({} vs {})", a.shape(), b.shape(), k, b2.size(-2));
   check_int_range(m, n, k, "matmul");
 
+  // Two matrices (the usual case: a Linear layer, its backward): one GEMM, none of the batch bookkeeping below. For a
+  // small model that bookkeeping (half a dozen shapes built and copied) cost more than the product itself.
+  if (a.dim() == 2 && b.dim() == 2) {
+    Tensor out = empty({m, n}, a.dtype());
+    if (out.numel() == 0) return out;
+    if (k == 0) return out.zero_();  // an empty sum is 0 (as below)
+    const BlasLayout la = usable_layout(a2), lb = usable_layout(b2);
+    dispatch_float(a.dtype(), "matmul", [&]<class T>() {
+      gemm<T>(m, n, k, a2.data<T>(), la, b2.data<T>(), lb, T(0), out.data<T>(), n);
+    });
+    return out;
+  }
+
   // Broadcast the batch dims (everything before the last two), right-aligned as in NumPy.
   const int nba = a2.dim() - 2, nbb = b2.dim() - 2, nb = std::max(nba, nbb);
   Shape batch = Shape::filled(nb, 1);
