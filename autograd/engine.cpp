@@ -29,10 +29,10 @@ namespace {
 // Is `t` the only handle to its storage? Then the engine may add into it in place.
 bool exclusively_owned(const Tensor& t) { return t.storage().use_count() == 1 && t.is_contiguous(); }
 
-// acc += g, in place when acc's memory is ours alone, else into a new tensor.
-void accumulate(Tensor& acc, const Tensor& g) {
+// acc += g, in place when acc's memory is ours alone, else into a new tensor. The first gradient is moved in.
+void accumulate(Tensor& acc, Tensor&& g) {
   if (!acc.defined()) {
-    acc = g;
+    acc = std::move(g);
   } else if (exclusively_owned(acc)) {
     add_(acc, g);
   } else {
@@ -43,11 +43,12 @@ void accumulate(Tensor& acc, const Tensor& g) {
 // Adds the gradient `g` that reached `input` to what it has gathered: a non-leaf's pending gradient (passed on when
 // its own Node runs) or a leaf's .grad(). A leaf's .grad() must be its own memory, because the user and the
 // optimizers change it in place: `g` is taken as it is only when nobody else holds it.
-void deliver(VariableImpl& input, const Tensor& g) {
-  if (input.grad_fn) {
-    accumulate(input.pending_grad, g);
+void deliver(VariableImpl& input, Tensor&& g) {
+  if (!input.grad_fn) {
+    if (!exclusively_owned(g) || g.shape() != input.data.shape()) g = g.clone();
+    accumulate(input.grad, std::move(g));
   } else {
-    accumulate(input.grad, exclusively_owned(g) && g.shape() == input.data.shape() ? g : g.clone());
+    accumulate(input.pending_grad, std::move(g));
   }
 }
 
@@ -79,9 +80,9 @@ void topological_order(VariableImpl* root, std::vector<VariableImpl*>& order,
   std::reverse(order.begin(), order.end());
 }
 
-// Checks one gradient returned by `node` for input i and brings it to the input's shape. Takes g by value: the engine
-// moves each gradient in, so that one nobody else holds stays exclusively owned (deliver may then add into it).
-Tensor conform(Tensor g, const VariableImpl& input, const Node& node, size_t i) {
+// Checks one gradient returned by `node` for input i and brings it to the input's shape, in place (the engine's own
+// handle: the gradient itself is not changed).
+void conform(Tensor& g, const VariableImpl& input, const Node& node, size_t i) {
   const Shape& shape = value_shape(input);  // the input's data may have been let go (Variable::let_go)
   const DType dtype = value_dtype(input);
   check(g.dtype() == dtype || (is_floating(g.dtype()) && is_floating(dtype)),
@@ -89,9 +90,9 @@ Tensor conform(Tensor g, const VariableImpl& input, const Node& node, size_t i) 
         dtype_name(g.dtype()), dtype_name(dtype));
   // A float32 input of an op that promoted to float64 (x32 + x64, as in PyTorch) gets its gradient in its own dtype.
   if (g.dtype() != dtype) g = g.to(dtype);
-  if (g.shape() == shape) return g;
+  if (g.shape() == shape) return;
   try {
-    return sum_to_size(g, shape);
+    g = sum_to_size(g, shape);
   } catch (const Error&) {
     throw Error(fmt::format("backward of '{}': gradient for input {} has shape {}, which does not reduce to the "
                             "input's shape {}", node.name, i, g.shape(), shape));
@@ -211,10 +212,10 @@ void Variable::backward(const Tensor& gradient, bool retain_graph) const {
     for (size_t i = 0; i < grads.size(); ++i) {
       VariableImpl& input = *node.inputs[i];
       if (!input.requires_grad || !grads[i].defined()) continue;
-      // Moved out of grads, so that a gradient nobody else holds is ours alone and can be added into in place.
-      Tensor gi = conform(std::move(grads[i]), input, node, i);
-      if (is_anomaly_enabled()) check_finite(gi, node.name, "backward");
-      deliver(input, gi);
+      conform(grads[i], input, node, i);
+      if (is_anomaly_enabled()) check_finite(grads[i], node.name, "backward");
+      // Moved on, not copied: a gradient nobody else holds stays ours alone, and can be added into in place.
+      deliver(input, std::move(grads[i]));
     }
     if (!retain_graph) node.release();
   }

@@ -88,7 +88,7 @@ double Adam::clip_and_step(double max_norm) {
 // written back scaled (to the parameter's own gradient), the values clip_grad_norm_'s separate mul_ pass would have
 // left there, so the step reads and writes the gradient once instead of twice.
 void Adam::step_scaled(double grad_scale) {
-  const std::vector<Update> updates = prepare_step();
+  std::vector<Update> updates = prepare_step();
   // The bias corrections depend on the step count alone, which the parameters usually share: two pow calls per
   // distinct count, not per parameter (for a tiny model they were a noticeable part of the step).
   int64_t corrected_step = -1;
@@ -136,6 +136,7 @@ void Adam::step_scaled(double grad_scale) {
       mul_(g, grad_scale);
     }
   }
+  finish_step(std::move(updates));
 }
 
 AdamW::AdamW(std::vector<Variable> params, const AdamWOptions& options)

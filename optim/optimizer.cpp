@@ -76,8 +76,9 @@ void Optimizer::set_lr(double lr) {
 }
 
 std::vector<Optimizer::Update> Optimizer::prepare_step() {
-  std::vector<Update> updates;
-  updates.reserve(state_.size());  // one allocation, not one per doubling
+  std::vector<Update> updates = std::move(spare_updates_);  // the last step's memory, if it was handed back
+  updates.clear();
+  updates.reserve(state_.size());  // at most one allocation, not one per doubling
   for (const Group& group : groups_) {
     for (size_t k = 0; k < group.params.size(); ++k) {
       const Variable& p = group.params[k];
@@ -89,6 +90,11 @@ std::vector<Optimizer::Update> Optimizer::prepare_step() {
   }
   for (const Update& u : updates) u.param->data().bump_version();
   return updates;
+}
+
+void Optimizer::finish_step(std::vector<Update>&& updates) {
+  updates.clear();
+  spare_updates_ = std::move(updates);
 }
 
 Tensor Optimizer::grad_for_step(size_t index, const Variable& p) const {

@@ -89,6 +89,9 @@ class Optimizer {
   // is an Error naming the parameter if its shape no longer matches. Each parameter's version is bumped (the step
   // changes it in place: a graph that saved it refuses to run backward).
   std::vector<Update> prepare_step();
+  // Hands the list back when the step is done: its memory serves the next prepare_step (a tiny model's step is short
+  // enough for that allocation to show). Clears it first, so no gradient is kept alive between steps.
+  void finish_step(std::vector<Update>&& updates);
   Tensor grad_for_step(size_t index, const Variable& p) const;
   State& state_for(size_t index, const Variable& p);
 
@@ -97,6 +100,7 @@ class Optimizer {
 
  private:
   std::string name_;
+  std::vector<Update> spare_updates_;  // see finish_step
 };
 
 // Validation helper for options: throws "<optimizer>: invalid <option> <value>: <reason>".

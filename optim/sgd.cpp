@@ -46,7 +46,8 @@ std::vector<std::string> SGD::buffer_names() const {
 }
 
 void SGD::step() {
-  for (const Update& u : prepare_step()) {
+  std::vector<Update> updates = prepare_step();
+  for (const Update& u : updates) {
     const Variable& p = *u.param;
     State& s = *u.state;
     bool first = s.step == 0;
@@ -57,6 +58,7 @@ void SGD::step() {
                   u.group->weight_decay);
     });
   }
+  finish_step(std::move(updates));
 }
 
 }  // namespace glimpse::optim

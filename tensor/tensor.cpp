@@ -79,6 +79,11 @@ void Tensor::dim_error(const char* op, int64_t dim) const {
   throw Error(fmt::format("{}: dim {} is out of range for a {}-d tensor", op, dim, this->dim()));  // not reached
 }
 
+// The failing case of data<T>(): T is not the tensor's dtype.
+void Tensor::dtype_error(DType asked) const {
+  throw Error(fmt::format("Tensor::data: tensor has dtype {}, not {}", dtype_name(dtype_), dtype_name(asked)));
+}
+
 bool Tensor::is_contiguous() const {
   int64_t expected = 1;
   for (int i = dim() - 1; i >= 0; --i) {

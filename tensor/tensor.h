@@ -56,7 +56,7 @@ class Tensor {
   // ---- raw access for kernels: a pointer to the first element (offset applied); T must match the dtype.
   template <class T>
   T* data() const {
-    check(dtype_v<T> == dtype_, "Tensor::data: tensor has dtype {}, not {}", dtype_name(dtype_), dtype_name(dtype_v<T>));
+    if (dtype_v<T> != dtype_) [[unlikely]] dtype_error(dtype_v<T>);  // kept out of line: kernels call this a lot
     return static_cast<T*>(storage_->data()) + offset_;
   }
   void* raw_data() const { return static_cast<char*>(storage_->data()) + offset_ * dtype_size(dtype_); }
@@ -105,6 +105,7 @@ class Tensor {
 
  private:
   [[noreturn]] void dim_error(const char* op, int64_t dim) const;
+  [[noreturn]] void dtype_error(DType asked) const;
 
   std::shared_ptr<Storage> storage_;
   Shape shape_;
