@@ -140,4 +140,11 @@ TEST_SUITE("variable") {
     y.backward(ones({2, 3}, kFloat64));  // the retained graph runs again with the same numbers
     CHECK(x.grad().tolist() == std::vector<double>{8, 8, 8, 16, 16, 16});
   }
+
+  TEST_CASE("data() and grad() of an undefined Variable are an Error naming the accessor") {
+    // Both are inline (autograd/variable.h) with their error out of line: the message must still name the call.
+    const Variable undefined;
+    CHECK_THROWS_WITH_AS(undefined.data(), doctest::Contains("data: the Variable is undefined"), Error);
+    CHECK_THROWS_WITH_AS(undefined.grad(), doctest::Contains("grad: the Variable is undefined"), Error);
+  }
 }

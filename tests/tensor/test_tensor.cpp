@@ -1222,4 +1222,13 @@ TEST_CASE("regression: slice with step INT64_MAX gives one element without overf
   CHECK(values(s) == "[1, 4]");
 }
 
+TEST_CASE("data<T>() of another dtype is an Error naming both dtypes") {
+  // data<T>() is inline with its error out of line (tensor.h): the check must still hold.
+  CHECK_THROWS_WITH_AS(zeros({2}).data<double>(), "Tensor::data: tensor has dtype float32, not float64",
+                       glimpse::Error);
+  CHECK_THROWS_WITH_AS(zeros({2}, kInt64).data<float>(), "Tensor::data: tensor has dtype int64, not float32",
+                       glimpse::Error);
+  CHECK(zeros({2}).data<float>() != nullptr);
+}
+
 }  // TEST_SUITE
