@@ -9,7 +9,8 @@
 //     1 (Trans, ld = column stride) needs no copy. That covers contiguous tensors, transposed views (x.t(),
 //     k.transpose(-2, -1)) and column slices. Only other layouts (e.g. an expanded or step-sliced matrix) are packed
 //     with contiguous() first.
-// The result is always a new contiguous tensor; batches are written to consecutive [m, n] blocks of it.
+// The result is always a new contiguous tensor; batches are written to consecutive [m, n] blocks of it. Products of
+// at most kTinyGemmWork multiply-adds (a Linear(8, 1) on one sample) skip BLAS for a plain loop (tiny_gemm below).
 #include "tensor/matmul.h"
 
 #include <cblas.h>
@@ -57,12 +58,38 @@ BlasLayout usable_layout(Tensor& t) {
   return blas_layout(t.size(d - 2), t.size(d - 1), t.strides()[d - 2], t.strides()[d - 1]);
 }
 
+// A product of at most this many multiply-adds is computed by the loop below instead of a BLAS call: for the context
+// network's [1, 8] @ [8, 1] the call itself (argument checks, kernel choice) cost several times the arithmetic.
+constexpr int64_t kTinyGemmWork = 256;
+
+// C = op(A) @ op(B) + beta * C by the textbook loop: each element summed over p = 0..k-1 in order, in T. (As BLAS does,
+// beta == 0 ignores what C held, NaNs included.)
+template <class T>
+void tiny_gemm(int64_t m, int64_t n, int64_t k, const T* a, const BlasLayout& la, const T* b, const BlasLayout& lb,
+               T beta, T* c, int64_t ldc) {
+  // Element (i, p) of op(A) is a[i * ai + p * ap]; element (p, j) of op(B) is b[p * bp + j * bj].
+  const int64_t ai = la.trans == CblasNoTrans ? la.ld : 1, ap = la.trans == CblasNoTrans ? 1 : la.ld;
+  const int64_t bp = lb.trans == CblasNoTrans ? lb.ld : 1, bj = lb.trans == CblasNoTrans ? 1 : lb.ld;
+  for (int64_t i = 0; i < m; ++i) {
+    for (int64_t j = 0; j < n; ++j) {
+      T s = 0;
+      for (int64_t p = 0; p < k; ++p) s += a[i * ai + p * ap] * b[p * bp + j * bj];
+      T& out = c[i * ldc + j];
+      out = beta == T(0) ? s : s + beta * out;
+    }
+  }
+}
+
 // C[m, n] (row-major, leading dim ldc) = op(A) @ op(B) + beta * C, for float or double.
 // A product with a single row or column (an LSTM step at batch 1, a matrix-vector product) goes to GEMV instead:
 // GEMM would pack the whole matrix before using it once, which measured several times slower at these shapes.
 template <class T>
 void gemm(int64_t m, int64_t n, int64_t k, const T* a, const BlasLayout& la, const T* b, const BlasLayout& lb,
           T beta, T* c, int64_t ldc) {
+  if (m <= kTinyGemmWork && n <= kTinyGemmWork && k <= kTinyGemmWork && m * n * k <= kTinyGemmWork) {
+    tiny_gemm(m, n, k, a, la, b, lb, beta, c, ldc);
+    return;
+  }
   const int im = static_cast<int>(m), in = static_cast<int>(n), ik = static_cast<int>(k);
   const int lda = static_cast<int>(la.ld), ldb = static_cast<int>(lb.ld), ic = static_cast<int>(ldc);
   auto gemv = [](CBLAS_TRANSPOSE t, int rows, int cols, const T* mat, int ld, const T* x, int incx, T beta_, T* y,

@@ -128,10 +128,34 @@ Tensor var_impl(const Tensor& x, const Shape& dims, int64_t correction, bool kee
   });
 }
 
+// A reduction of every element of a packed tensor to a 0-d one (a loss's mean): one row, so it skips the grid's plan.
+bool whole_and_packed(const Tensor& x, const Shape& dims, bool keepdim) {
+  return dims.empty() && !keepdim && x.defined() && x.is_contiguous();
+}
+
+// The sum of every element of packed x, folded exactly as sum_grid folds a grid of one row (same order, same bits).
+template <class T>
+Acc<T> sum_all(const Tensor& x) {
+  using A = Acc<T>;
+  return fold_row(x.data<T>(), x.numel(), A(0), [](A a, T v) { return a + static_cast<A>(v); },
+                  [](A a, A b) { return a + b; });
+}
+
+// A 0-d tensor of `dtype` holding `value` (rounded to T as make_output rounds).
+template <class T>
+Tensor scalar_of(Acc<T> value, DType dtype) {
+  Tensor out = empty({}, dtype);
+  *out.data<T>() = static_cast<T>(value);
+  return out;
+}
+
 }  // namespace
 
 // x: [*] -> [*] with dims removed; int64 stays int64, an empty sum is 0.
 Tensor sum(const Tensor& x, const Shape& dims, bool keepdim) {
+  if (whole_and_packed(x, dims, keepdim)) {
+    return dispatch(x.dtype(), [&]<class T>() { return scalar_of<T>(sum_all<T>(x), x.dtype()); });
+  }
   Plan p = plan_reduction(x, dims, keepdim, "sum");
   return dispatch(x.dtype(), [&]<class T>() {
     return make_output<T>(p, x.dtype(), sum_grid<T>(p.grid), [](Acc<T> a, int64_t) { return a; });
@@ -140,6 +164,11 @@ Tensor sum(const Tensor& x, const Shape& dims, bool keepdim) {
 
 // x: [*] -> [*] with dims removed; the mean of nothing is NaN (0 / 0), as in PyTorch.
 Tensor mean(const Tensor& x, const Shape& dims, bool keepdim) {
+  if (whole_and_packed(x, dims, keepdim) && is_floating(x.dtype())) {
+    return dispatch_float(x.dtype(), "mean", [&]<class T>() {
+      return scalar_of<T>(sum_all<T>(x) / static_cast<Acc<T>>(x.numel()), x.dtype());
+    });
+  }
   Plan p = plan_reduction(x, dims, keepdim, "mean");
   return dispatch_float(x.dtype(), "mean", [&]<class T>() {
     const Acc<T> n = static_cast<Acc<T>>(p.grid.n);

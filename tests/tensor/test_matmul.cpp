@@ -300,6 +300,32 @@ TEST_SUITE("matmul") {
     CHECK(empty_out.shape() == Shape{0, 2});
   }
 
+  TEST_CASE("products small enough for the plain loop (no BLAS call) match the naive loop in every layout") {
+    // Up to 256 multiply-adds skip BLAS (tiny_gemm in matmul.cpp); [4, 8] @ [8, 8] is the largest, [4, 8] @ [8, 9]
+    // goes to BLAS. Exact inputs (multiples of 0.25): both paths must give the naive loop's numbers exactly.
+    for (int64_t n : {1, 3, 8, 9}) {
+      for (DType dt : {kFloat32, kFloat64}) {
+        INFO("n = ", n, ", ", dtype_name(dt));
+        Tensor a = pattern({4, 8}, dt, 1), b = pattern({8, n}, dt, 2);
+        const std::vector<double> want = naive_batched(a.unsqueeze(0), b.unsqueeze(0));
+        CHECK(matmul(a, b).tolist() == want);
+        CHECK(matmul(a.t().contiguous().t(), b).tolist() == want);      // A read transposed
+        CHECK(matmul(a, b.t().contiguous().t()).tolist() == want);      // B read transposed
+        CHECK(matmul(a.t().contiguous().t(), b.t().contiguous().t()).tolist() == want);
+        Tensor padded = pattern({4, 11}, dt, 1).narrow(1, 0, 8);         // rows padded: ld = 11
+        CHECK(matmul(padded, b).tolist() == naive_batched(padded.unsqueeze(0), b.unsqueeze(0)));
+      }
+    }
+    // beta = 0 overwrites (NaN included), beta != 0 accumulates, as through BLAS.
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    Tensor a = tensor({1, 2, 3, 4, 5, 6}, {2, 3}), b = tensor({7, 8, 9}, {3, 1});
+    Tensor out = full({2, 1}, nan);
+    matmul_into(out, a, b);
+    CHECK(out.tolist() == std::vector<double>{50, 122});
+    matmul_into(out, a, b, 0.5);
+    CHECK(out.tolist() == std::vector<double>{75, 183});
+  }
+
   TEST_CASE("matmul_into errors") {
     Tensor a = zeros({2, 3}), b = zeros({3, 4});
     Tensor out = zeros({2, 4});
