@@ -206,7 +206,7 @@ void Variable::backward(const Tensor& gradient, bool retain_graph) const {
       continue;
     }
     Grads grads = apply_node(node, g);
-    g = Tensor();
+    g.reset();
     check(grads.size() == node.inputs.size(), "backward of '{}': returned {} gradients for {} inputs", node.name,
           grads.size(), node.inputs.size());
     for (size_t i = 0; i < grads.size(); ++i) {

@@ -47,7 +47,7 @@ void Variable::set_grad(const Tensor& grad) const {
 
 void Variable::zero_grad() const {
   check_var(impl_, "zero_grad");
-  impl_->grad = Tensor();
+  impl_->grad.reset();
 }
 
 const Variable& Variable::requires_grad_(bool value) const {
@@ -71,7 +71,7 @@ const Variable& Variable::retain_grad() const {
 void Variable::let_go_of_data() {
   TapeProfiler* profiler = TapeProfiler::active();
   const int64_t before = profiler != nullptr ? Storage::live_bytes() : 0;
-  impl_->data = Tensor();
+  impl_->data.reset();
   if (profiler != nullptr) profiler->on_let_go(*impl_->grad_fn, before - Storage::live_bytes());
 }
 

@@ -134,7 +134,10 @@ Tensor zip(const Tensor& a, const Tensor& b, const BinaryOptions& o, F f) {
   Shape shape = broadcast_shapes(a.shape(), b.shape(), op);
   DType dt = promote(a.dtype(), b.dtype());
   if (o.int64_as_float && dt == kInt64) dt = kFloat32;
-  Tensor ca = a.to(dt), cb = b.to(dt);
+  // Operands already in dt are read as they are (no handle copies: this runs for every op of a training step).
+  Tensor converted_a, converted_b;
+  const Tensor& ca = a.dtype() == dt ? a : (converted_a = a.to(dt));
+  const Tensor& cb = b.dtype() == dt ? b : (converted_b = b.to(dt));
   Tensor out = empty(shape, o.to_mask ? kInt64 : dt);
   dispatch(dt, [&]<class T>() {
     if (o.to_mask) {

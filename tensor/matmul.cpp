@@ -80,6 +80,14 @@ void tiny_gemm(int64_t m, int64_t n, int64_t k, const T* a, const BlasLayout& la
   }
 }
 
+// The layout of the matrix t (2-d) where it lies, or, when BLAS cannot read it there, of a packed copy made in `packed`.
+BlasLayout layout_or_pack(const Tensor& t, Tensor& packed) {
+  BlasLayout l = blas_layout(t.size(0), t.size(1), t.strides()[0], t.strides()[1]);
+  if (l.ok) return l;
+  packed = t.contiguous();
+  return blas_layout(t.size(0), t.size(1), packed.strides()[0], packed.strides()[1]);
+}
+
 // C[m, n] (row-major, leading dim ldc) = op(A) @ op(B) + beta * C, for float or double.
 // A product with a single row or column (an LSTM step at batch 1, a matrix-vector product) goes to GEMV instead:
 // GEMM would pack the whole matrix before using it once, which measured several times slower at these shapes.
@@ -170,25 +178,32 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
         "matmul: {} @ {}: both operands need at least 1 dim (a 0-d tensor is a scalar); use mul for scaling",
         a.shape(), b.shape());
 
+  // Two matrices (the usual case: a Linear layer, its backward): one GEMM, none of the batch bookkeeping below. For a
+  // small model that bookkeeping (half a dozen shapes built and copied) cost more than the product itself. The
+  // operands are read where they lie; only one BLAS cannot read gets a packed copy.
+  if (a.dim() == 2 && b.dim() == 2) {
+    const int64_t m = a.size(0), k = a.size(1), n = b.size(1);
+    check(b.size(0) == k, "matmul: {} @ {}: inner sizes differ ({} vs {})", a.shape(), b.shape(), k, b.size(0));
+    check_int_range(m, n, k, "matmul");
+    Tensor out = empty({m, n}, a.dtype());
+    if (out.numel() == 0) return out;
+    if (k == 0) return out.zero_();  // an empty sum is 0 (as below)
+    Tensor packed_a, packed_b;
+    const BlasLayout la = layout_or_pack(a, packed_a), lb = layout_or_pack(b, packed_b);
+    const Tensor& ra = packed_a.defined() ? packed_a : a;
+    const Tensor& rb = packed_b.defined() ? packed_b : b;
+    dispatch_float(a.dtype(), "matmul", [&]<class T>() {
+      gemm<T>(m, n, k, ra.data<T>(), la, rb.data<T>(), lb, T(0), out.data<T>(), n);
+    });
+    return out;
+  }
+
   // Read vectors as a row / a column so that everything below is a (batched) matrix product.
   Tensor a2 = a.dim() == 1 ? a.unsqueeze(0) : a;   // [k] -> [1, k]
   Tensor b2 = b.dim() == 1 ? b.unsqueeze(1) : b;   // [k] -> [k, 1]
   const int64_t m = a2.size(-2), k = a2.size(-1), n = b2.size(-1);
   check(b2.size(-2) == k, "matmul: {} @ {}: inner sizes differ ({} vs {})", a.shape(), b.shape(), k, b2.size(-2));
   check_int_range(m, n, k, "matmul");
-
-  // Two matrices (the usual case: a Linear layer, its backward): one GEMM, none of the batch bookkeeping below. For a
-  // small model that bookkeeping (half a dozen shapes built and copied) cost more than the product itself.
-  if (a.dim() == 2 && b.dim() == 2) {
-    Tensor out = empty({m, n}, a.dtype());
-    if (out.numel() == 0) return out;
-    if (k == 0) return out.zero_();  // an empty sum is 0 (as below)
-    const BlasLayout la = usable_layout(a2), lb = usable_layout(b2);
-    dispatch_float(a.dtype(), "matmul", [&]<class T>() {
-      gemm<T>(m, n, k, a2.data<T>(), la, b2.data<T>(), lb, T(0), out.data<T>(), n);
-    });
-    return out;
-  }
 
   // Broadcast the batch dims (everything before the last two), right-aligned as in NumPy.
   const int nba = a2.dim() - 2, nbb = b2.dim() - 2, nb = std::max(nba, nbb);

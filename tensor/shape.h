@@ -59,6 +59,17 @@ class Shape {
     --n_;
   }
   void clear() { n_ = 0; }
+  // Takes o's sizes one at a time (Tensor's constructors use this: tensor.cpp says why not a whole-object copy). With
+  // a fixed bound and an early exit so that it unrolls into a few moves: GCC turns the plain `i < n_` loop into a
+  // call to memmove, which cost more than the whole copy.
+  void copy_from(const Shape& o) {
+    n_ = o.n_;
+#pragma GCC unroll 8
+    for (int i = 0; i < kMaxDims; ++i) {
+      if (i == n_) break;
+      d_[i] = o.d_[i];
+    }
+  }
   void resize(int n, int64_t value = 0) {
     check(n >= 0 && n <= kMaxDims, "Shape: more than {} dimensions are not supported", kMaxDims);
     for (int i = n_; i < n; ++i) d_[i] = value;

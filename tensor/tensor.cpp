@@ -58,17 +58,18 @@ int64_t checked_numel(const Shape& shape, const char* op) {
 // The shape and strides are copied size by size, not as whole Shape objects: a caller has usually just written them
 // one size at a time, and a whole-object copy (wide vector moves) would read those fresh writes back in one piece,
 // which the CPU cannot forward from its store buffer: a stall of a dozen cycles on nearly every tensor an op makes
-// (issue 14, seen in perf annotate). For the same reason a packed tensor's strides are computed in place.
+// (issue 14, seen in perf annotate). For the same reason a packed tensor's strides are computed in place. (Doing the
+// same in Tensor's copy and move constructors measured no faster: the branches cost what the stalls did.)
 Tensor::Tensor(std::shared_ptr<Storage> storage, const Shape& shape, const Strides& strides, int64_t offset,
                DType dtype)
-    : storage_(std::move(storage)),
-      shape_(shape.begin(), shape.end()),
-      strides_(strides.begin(), strides.end()),
-      offset_(offset),
-      dtype_(dtype) {}
+    : storage_(std::move(storage)), offset_(offset), dtype_(dtype) {
+  shape_.copy_from(shape);
+  strides_.copy_from(strides);
+}
 
 Tensor::Tensor(std::shared_ptr<Storage> storage, const Shape& shape, DType dtype)
-    : storage_(std::move(storage)), shape_(shape.begin(), shape.end()), dtype_(dtype) {
+    : storage_(std::move(storage)), dtype_(dtype) {
+  shape_.copy_from(shape);
   set_contiguous_strides(shape_, strides_);
 }
 

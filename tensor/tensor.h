@@ -28,6 +28,16 @@ class Tensor {
   // A packed (row-major) tensor of `shape` over `storage`, from its first element (what empty() makes).
   Tensor(std::shared_ptr<Storage> storage, const Shape& shape, DType dtype);
 
+  // Makes this handle undefined, as `t = Tensor()` does, without building a 176-byte temporary and copying it in
+  // (torch::Tensor::reset). The engine's sweep does this once per op.
+  void reset() {
+    storage_.reset();
+    shape_.clear();
+    strides_.clear();
+    offset_ = 0;
+    dtype_ = DType::Float32;
+  }
+
   // ---- what it is
   bool defined() const { return storage_ != nullptr; }
   const Shape& shape() const { return shape_; }

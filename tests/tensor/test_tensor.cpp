@@ -151,6 +151,28 @@ TEST_CASE("contiguous_strides, wrap_dim and broadcast_shapes") {
 
 // ---------------------------------------------------------------------------------------------------- creation
 
+TEST_CASE("reset() makes a handle undefined and lets go of its storage, Shape::copy_from takes the sizes") {
+  Tensor t = zeros({2, 3}, kFloat64).t();
+  Tensor other = t;
+  REQUIRE(other.storage().use_count() == 2);
+  t.reset();
+  CHECK_FALSE(t.defined());
+  CHECK(t.dim() == 0);
+  CHECK(t.shape() == Shape{});
+  CHECK(t.strides() == Shape{});
+  CHECK(t.offset() == 0);
+  CHECK(t.dtype() == kFloat32);  // as a default-constructed Tensor
+  CHECK(other.storage().use_count() == 1);
+  CHECK(other.shape() == Shape{3, 2});  // the other handle is untouched
+  Shape s{9, 9, 9, 9, 9};
+  s.copy_from(Shape{4, 5});
+  CHECK(s == Shape{4, 5});
+  s.copy_from(Shape::filled(kMaxDims, 7));
+  CHECK(s == Shape::filled(kMaxDims, 7));
+  s.copy_from(Shape{});
+  CHECK(s.empty());
+}
+
 TEST_CASE("creation: empty, zeros, ones and full in every dtype") {
   for (DType dt : {kFloat32, kFloat64, kInt64}) {
     CAPTURE(dtype_name(dt));
