@@ -291,6 +291,18 @@ TEST_SUITE("ops_loss") {
     // Non-contiguous input.
     CHECK(gradcheck([](const std::vector<Variable>& in) { return mse_loss(in[0], in[1]); },
                     {Variable(randn({4, 3}, kFloat64).t(), true), Variable(randn({3, 4}, kFloat64), true)}));
+    // The one-pass sum of squares gives the bits of the tensor ops it stands for, short and long (past a 4096-element
+    // block and a thread split), float32 and float64.
+    Generator gen(3);
+    for (int64_t n : {1, 7, 5000, 70001}) {
+      for (DType dt : {kFloat32, kFloat64}) {
+        INFO("n = ", n, ", ", dtype_name(dt));
+        Tensor x = randn({n}, dt, gen), y = randn({n}, dt, gen);
+        CHECK(mse_loss(Variable(x), Variable(y)).item() == mean(square(sub(x, y))).item());
+        CHECK(mse_loss(Variable(x), Variable(y), "sum").item() == sum(square(sub(x, y))).item());
+        CHECK(mse_loss(Variable(x), Variable(y)).dtype() == dt);
+      }
+    }
     // float32 and empty.
     CHECK(mse_loss(Variable(tensor({1, 2})), Variable(tensor({3, 2}))).item() == 2.0);
     CHECK(std::isnan(mse_loss(Variable(zeros({0})), Variable(zeros({0}))).item()));
