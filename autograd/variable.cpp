@@ -9,13 +9,11 @@
 namespace glimpse {
 
 // The VariableImpl comes from the small-object lists (tensor/small_objects.h): a step makes several.
-Variable::Variable(Tensor data, bool requires_grad)
-    : impl_(std::allocate_shared<VariableImpl>(SmallObjectAllocator<VariableImpl>())) {
+Variable::Variable(Tensor data, bool requires_grad) {
   check_defined(data, "Variable");
   check(!requires_grad || is_floating(data.dtype()),
         "Variable: only floating-point tensors can require gradients (got dtype {})", dtype_name(data.dtype()));
-  impl_->data = std::move(data);
-  impl_->requires_grad = requires_grad;
+  impl_ = std::allocate_shared<VariableImpl>(SmallObjectAllocator<VariableImpl>(), std::move(data), requires_grad);
 }
 
 void detail::throw_undefined_variable(const char* op) {

@@ -20,6 +20,9 @@ struct Node;
 
 // The shared state behind Variable handles. Op writers never touch it; the engine (engine.cpp) does.
 struct VariableImpl {
+  // (A constructor of its own, so that making one does not first clear the whole object, as value-initialising it
+  // would: each member is set once, below.)
+  VariableImpl(Tensor data, bool requires_grad) : data(std::move(data)), requires_grad(requires_grad) {}
   Tensor data;
   Tensor grad;                    // leaves (and retain_grad() non-leaves): the accumulated gradient
   bool requires_grad = false;

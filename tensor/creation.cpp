@@ -17,9 +17,17 @@ Tensor empty_for(const char* op, const Shape& shape, DType dtype) {
   return Tensor(std::move(storage), shape, dtype);
 }
 Tensor empty(const Shape& shape, DType dtype) { return empty_for("empty", shape, dtype); }
-Tensor zeros(const Shape& shape, DType dtype) { return empty_for("zeros", shape, dtype).fill_(0.0); }
-Tensor ones(const Shape& shape, DType dtype) { return empty_for("ones", shape, dtype).fill_(1.0); }
-Tensor full(const Shape& shape, double value, DType dtype) { return empty_for("full", shape, dtype).fill_(value); }
+namespace {
+Tensor full_for(const char* op, const Shape& shape, double value, DType dtype) {
+  Tensor t = empty_for(op, shape, dtype);
+  t.fill_(value);
+  return t;
+}
+}  // namespace
+// (fill_ returns a reference: `return empty_for(...).fill_(v)` would copy the handle, a count up and down per call.)
+Tensor zeros(const Shape& shape, DType dtype) { return full_for("zeros", shape, 0.0, dtype); }
+Tensor ones(const Shape& shape, DType dtype) { return full_for("ones", shape, 1.0, dtype); }
+Tensor full(const Shape& shape, double value, DType dtype) { return full_for("full", shape, value, dtype); }
 Tensor empty_like(const Tensor& t) {
   check_defined(t, "empty_like");
   return empty(t.shape(), t.dtype());

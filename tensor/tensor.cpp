@@ -85,16 +85,6 @@ void Tensor::dtype_error(DType asked) const {
   throw Error(fmt::format("Tensor::data: tensor has dtype {}, not {}", dtype_name(dtype_), dtype_name(asked)));
 }
 
-bool Tensor::is_contiguous() const {
-  int64_t expected = 1;
-  for (int i = dim() - 1; i >= 0; --i) {
-    if (shape_[i] == 1) continue;
-    if (strides_[i] != expected) return false;
-    expected *= shape_[i];
-  }
-  return true;
-}
-
 // ---- copies and conversions
 
 const Tensor& Tensor::copy_(const Tensor& src) const {

@@ -59,7 +59,16 @@ class Tensor {
   }
   int64_t offset() const { return offset_; }
   DType dtype() const { return dtype_; }
-  bool is_contiguous() const;
+  // Packed in row-major order (size-1 dims may have any stride). Inline: kernels ask before choosing their loop.
+  bool is_contiguous() const {
+    int64_t expected = 1;
+    for (int i = shape_.size() - 1; i >= 0; --i) {
+      if (shape_[i] == 1) continue;
+      if (strides_[i] != expected) return false;
+      expected *= shape_[i];
+    }
+    return true;
+  }
   const std::shared_ptr<Storage>& storage() const { return storage_; }
   bool shares_storage_with(const Tensor& other) const { return storage_ == other.storage_; }
 
