@@ -267,16 +267,22 @@ void deallocate_shared(void* p, size_t bytes) {
 
 Storage::Storage(size_t nbytes) : nbytes_(nbytes) {
   ThreadLocal* thread = this_thread();
-  const Block block = allocate(thread, nbytes);
-  data_ = block.p;
-  block_bytes_ = block.bytes;
+  if (kCacheEnabled && nbytes <= kInlineBytes) {  // the bytes live in this object (storage.h)
+    count(thread, &Counters::requests, 1);
+    data_ = inline_;
+    block_bytes_ = 0;
+  } else {
+    const Block block = allocate(thread, nbytes);
+    data_ = block.p;
+    block_bytes_ = block.bytes;
+  }
   count(thread, &Counters::live, 1);
   count(thread, &Counters::live_bytes, static_cast<int64_t>(nbytes));
 }
 
 Storage::~Storage() {
   ThreadLocal* thread = this_thread();
-  deallocate(thread, data_, block_bytes_);
+  if (data_ != inline_) deallocate(thread, data_, block_bytes_);
   count(thread, &Counters::live, -1);  // perhaps on another thread than the one that counted it in: the sums stay right
   count(thread, &Counters::live_bytes, -static_cast<int64_t>(nbytes_));
 }

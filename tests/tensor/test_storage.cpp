@@ -38,13 +38,48 @@ TEST_SUITE("storage") {
     // and glibc's chunk size otherwise.
     Storage s(12);
 #if defined(__SANITIZE_ADDRESS__)
-    CHECK(malloc_usable_size(s.data()) == 12);
-#else
-    CHECK(malloc_usable_size(s.data()) >= 64);  // the caching allocator's smallest bucket
-#endif
+    CHECK(malloc_usable_size(s.data()) == 12);  // its own block, not bytes inside the Storage object
     CHECK(reinterpret_cast<uintptr_t>(s.data()) % 64 == 0);
+#else
+    Storage big(Storage::kInlineBytes + 1);  // past the inline bytes: a block of the caching allocator
+    CHECK(malloc_usable_size(big.data()) >= 128);  // the power of two that holds 65 bytes
+    CHECK(reinterpret_cast<uintptr_t>(big.data()) % 64 == 0);
+#endif
     Storage none(0);  // a zero-byte block is fine too
     CHECK(none.nbytes() == 0);
+  }
+
+  TEST_CASE("a storage of at most 64 bytes keeps them in the Storage object (not under ASan), and counts as usual") {
+    const int64_t live = Storage::live_count(), bytes = Storage::live_bytes();
+    const int64_t requests = allocator_stats().requests;
+    [[maybe_unused]] const int64_t system = allocator_stats().system;
+    {
+      Storage s(Storage::kInlineBytes);
+      const auto* object = reinterpret_cast<const unsigned char*>(&s);
+      const auto* data = static_cast<const unsigned char*>(s.data());
+#if defined(__SANITIZE_ADDRESS__)
+      CHECK((data < object || data >= object + sizeof(Storage)));
+#else
+      CHECK((data >= object && data + Storage::kInlineBytes <= object + sizeof(Storage)));
+#endif
+      CHECK(reinterpret_cast<uintptr_t>(s.data()) % 16 == 0);
+      std::memset(s.data(), 7, Storage::kInlineBytes);  // all of it is usable
+      CHECK(Storage::live_count() == live + 1);
+      CHECK(Storage::live_bytes() == bytes + static_cast<int64_t>(Storage::kInlineBytes));
+      CHECK(allocator_stats().requests == requests + 1);
+    }
+    CHECK(Storage::live_count() == live);
+    CHECK(Storage::live_bytes() == bytes);
+#if !defined(__SANITIZE_ADDRESS__)
+    CHECK(allocator_stats().system == system);  // no block was asked of the system
+#endif
+    // Tensors over inline storage behave as any: views share it, clones do not.
+    Tensor t = arange(0.0, 6.0, 1.0, kFloat32).reshape({2, 3});
+    Tensor v = t.t();
+    v.fill_(2.0);
+    CHECK(t.tolist() == std::vector<double>(6, 2.0));
+    Tensor c = t.clone();
+    CHECK_FALSE(c.shares_storage_with(t));
   }
 
   TEST_CASE("every in-place op bumps the version, shared by views, and out-of-place ops do not") {
