@@ -80,7 +80,8 @@ void tiny_gemm(int64_t m, int64_t n, int64_t k, const T* a, const BlasLayout& la
   }
 }
 
-// The layout of the matrix t (2-d) where it lies, or, when BLAS cannot read it there, of a packed copy made in `packed`.
+// The layout of the matrix t (2-d) where it lies, or, when BLAS cannot read it there, of a packed copy put in
+// `packed`.
 BlasLayout layout_or_pack(const Tensor& t, Tensor& packed) {
   BlasLayout l = blas_layout(t.size(0), t.size(1), t.strides()[0], t.strides()[1]);
   if (l.ok) return l;

@@ -7,6 +7,9 @@
 // caught, and so is an overflow of a few bytes (with rounding, writing element 3 of a 2-element tensor would land in
 // the slack unseen).
 //
+// A storage of at most Storage::kInlineBytes takes no block at all: its bytes live inside the Storage object
+// (storage.h).
+//
 // In front of the shared cache each thread keeps a few small blocks of its own (up to 64 KiB, 32 per size), taken and
 // returned without the mutex. A small model's step makes dozens of tiny tensors, and the lock on every allocation and
 // every free was a sixth of a context-network step (issue 14); the thread's blocks go to the shared cache when the
