@@ -10,7 +10,6 @@
 #include "tensor/elementwise.h"
 #include "tensor/fused.h"
 #include "tensor/reduce.h"
-#include "tensor/reduce_kernel.h"
 
 namespace glimpse {
 namespace {
@@ -127,24 +126,6 @@ Tensor reduce_elements(const Tensor& loss, Reduction red) {
   return mean(loss);
 }
 
-// mse_loss's reduction of diff² (diff packed, "mean" or "sum") in one pass over diff: the same numbers, added in the
-// same order with the same roundings, as reduce_elements(square(diff), red), without the tensor of squares.
-Tensor reduce_squares(const Tensor& diff, Reduction red) {
-  return dispatch_float(diff.dtype(), "mse_loss", [&]<class T>() {
-    using A = detail::Acc<T>;
-    const A total = detail::fold_row(
-        diff.data<T>(), diff.numel(), A(0),
-        [](A a, T v) {
-          const T squared = v * v;  // rounded to T first, as square() stores it
-          return a + static_cast<A>(squared);
-        },
-        [](A a, A b) { return a + b; });
-    Tensor out = empty({}, diff.dtype());
-    *out.data<T>() = static_cast<T>(red == Reduction::Mean ? total / static_cast<A>(diff.numel()) : total);
-    return out;
-  });
-}
-
 }  // namespace
 
 // logits: [N, C] (or [C], [N, C, d...]), target: [N] int64 -> [] or [N]
@@ -197,7 +178,7 @@ Variable mse_loss(const Variable& input, const Variable& target, const std::stri
         dtype_name(input.dtype()), dtype_name(target.dtype()));
   check(is_floating(input.dtype()), "{}: dtype int64 is not supported; convert first with .to(kFloat32)", op);
   Tensor diff = sub(input.data(), target.data());
-  Tensor out = red == Reduction::None ? square(diff) : reduce_squares(diff, red);
+  Tensor out = red == Reduction::None ? square(diff) : squared_error_reduce(diff, red == Reduction::Mean);
   const bool need_input = input.requires_grad(), need_target = target.requires_grad();
   return record(op, out, {input, target}, saved(diff), [diff, red, need_input, need_target](const Tensor& g) -> Grads {
     Tensor gi;

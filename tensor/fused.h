@@ -78,6 +78,10 @@ NllLossForward nll_loss_forward(const Tensor& log_probs, const Tensor& target, i
 // grad: [N] or 0-d, target: [N] -> [N, C] with the dtype of grad
 Tensor nll_loss_backward(const Tensor& grad, const Tensor& target, int64_t num_classes, int64_t ignore_index = -100);
 
+// ---- mean squared error after the subtraction: the mean (or sum) of diff² in one pass, without the tensor of squares.
+// diff: [*] float -> []; the same bits as mean(square(diff)) (or sum(square(diff))).
+Tensor squared_error_reduce(const Tensor& diff, bool mean);
+
 // ---- binary cross-entropy on logits, stable for any magnitude of x:
 //   loss = (1 - t) * x + w * softplus(-x),  w = 1 + (pos_weight - 1) * t,  softplus(-x) = max(-x, 0) + log1p(e^-|x|)
 // (with pos_weight = 1 this is PyTorch's max(x, 0) - x * t + log(1 + e^-|x|)).

@@ -1,5 +1,6 @@
-// The fused loss kernels: cross-entropy from logits (with ignore_index and label smoothing), NLL, and binary
-// cross-entropy with logits, forward and backward (see fused.h for the formulas). Cross-entropy handles one row of
+// The fused loss kernels: cross-entropy from logits (with ignore_index and label smoothing), NLL, binary
+// cross-entropy with logits, forward and backward, and the squared-error reduction of mse_loss (see fused.h for the
+// formulas). Cross-entropy handles one row of
 // logits at a time: the row is read from memory once (max, then sum of exponentials), the later passes hit the cache.
 #include <algorithm>
 #include <cmath>
@@ -8,6 +9,7 @@
 #include "tensor/fused.h"
 #include "tensor/iter.h"
 #include "tensor/lane_sum.h"
+#include "tensor/reduce_kernel.h"
 
 namespace glimpse {
 namespace {
@@ -253,6 +255,19 @@ Tensor binary_cross_entropy_with_logits_backward(const Tensor& grad, const Tenso
                         }
                       });
     return d;
+  });
+}
+
+// diff: [*] -> []
+Tensor squared_error_reduce(const Tensor& diff, bool mean) {
+  check_defined(diff, "squared_error_reduce");
+  if (!diff.is_contiguous()) return squared_error_reduce(diff.contiguous(), mean);
+  return dispatch_float(diff.dtype(), "squared_error_reduce", [&]<class T>() {
+    using A = detail::Acc<T>;
+    const A total = detail::sum_row(diff.data<T>(), diff.numel(), [](T v) { return v * v; });
+    Tensor out = empty({}, diff.dtype());
+    *out.data<T>() = static_cast<T>(mean ? total / static_cast<A>(diff.numel()) : total);
+    return out;
   });
 }
 

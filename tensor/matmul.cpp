@@ -49,13 +49,22 @@ BlasLayout blas_layout(int64_t rows, int64_t cols, int64_t rs, int64_t cs) {
   return {};  // not readable in place
 }
 
-// The layout of the last two dims of `t`, packing `t` (all of it, once) when BLAS cannot read it in place.
-BlasLayout usable_layout(Tensor& t) {
+// The layout of the last two dims of `t` where it lies, or, when BLAS cannot read it there, of a packed copy of all of
+// t made (once) in `packed`, which the caller then reads instead.
+BlasLayout layout_or_pack(const Tensor& t, Tensor& packed) {
   const int d = t.dim();
   BlasLayout l = blas_layout(t.size(d - 2), t.size(d - 1), t.strides()[d - 2], t.strides()[d - 1]);
   if (l.ok) return l;
-  t = t.contiguous();  // a packed matrix always reads as NoTrans with ld = cols
-  return blas_layout(t.size(d - 2), t.size(d - 1), t.strides()[d - 2], t.strides()[d - 1]);
+  packed = t.contiguous();  // a packed matrix always reads as NoTrans with ld = cols
+  return blas_layout(t.size(d - 2), t.size(d - 1), packed.strides()[d - 2], packed.strides()[d - 1]);
+}
+
+// The same for a handle the caller owns: `t` becomes the packed copy when one is needed.
+BlasLayout usable_layout(Tensor& t) {
+  Tensor packed;
+  const BlasLayout l = layout_or_pack(t, packed);
+  if (packed.defined()) t = std::move(packed);
+  return l;
 }
 
 // A product of at most this many multiply-adds is computed by the loop below instead of a BLAS call: for the context
@@ -78,15 +87,6 @@ void tiny_gemm(int64_t m, int64_t n, int64_t k, const T* a, const BlasLayout& la
       out = beta == T(0) ? s : s + beta * out;
     }
   }
-}
-
-// The layout of the matrix t (2-d) where it lies, or, when BLAS cannot read it there, of a packed copy put in
-// `packed`.
-BlasLayout layout_or_pack(const Tensor& t, Tensor& packed) {
-  BlasLayout l = blas_layout(t.size(0), t.size(1), t.strides()[0], t.strides()[1]);
-  if (l.ok) return l;
-  packed = t.contiguous();
-  return blas_layout(t.size(0), t.size(1), packed.strides()[0], packed.strides()[1]);
 }
 
 // C[m, n] (row-major, leading dim ldc) = op(A) @ op(B) + beta * C, for float or double.

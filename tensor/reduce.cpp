@@ -133,12 +133,10 @@ bool whole_and_packed(const Tensor& x, const Shape& dims, bool keepdim) {
   return dims.empty() && !keepdim && x.defined() && x.is_contiguous();
 }
 
-// The sum of every element of packed x, folded exactly as sum_grid folds a grid of one row (same order, same bits).
+// The sum of every element of packed x (the same bits as the planned path: reduce_kernel.h, sum_row).
 template <class T>
 Acc<T> sum_all(const Tensor& x) {
-  using A = Acc<T>;
-  return fold_row(x.data<T>(), x.numel(), A(0), [](A a, T v) { return a + static_cast<A>(v); },
-                  [](A a, A b) { return a + b; });
+  return sum_row(x.data<T>(), x.numel(), [](T v) { return v; });
 }
 
 // A 0-d tensor of `dtype` holding `value` (rounded to T as make_output rounds).

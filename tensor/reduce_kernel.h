@@ -158,6 +158,17 @@ A fold_row(const T* p, int64_t n, A init, Step step, Merge merge) {
   return total;
 }
 
+// The sum of term(v) over the packed row p[0..n), in Acc<T>: folded as sum_grid folds a grid of one row (the same order,
+// the same bits), each term rounded to T first, as a tensor of the terms would hold it. For a whole tensor's sum it
+// needs no grid, no plan and no vector of accumulators.
+template <class T, class Term>
+Acc<T> sum_row(const T* p, int64_t n, Term term) {
+  using A = Acc<T>;
+  return fold_row(
+      p, n, A(0), [term](A a, T v) { return a + static_cast<A>(static_cast<T>(term(v))); },
+      [](A a, A b) { return a + b; });
+}
+
 // out[o * inner + j] = the fold of g[o, 0..n, j]. step(acc, value, k) adds a value to the accumulator of output k
 // (so a second pass can look up a per-output shift such as the mean); merge(a, b) joins two partial accumulators.
 // Big grids split their outputs across threads (each output is folded whole, by one thread, in the usual order).

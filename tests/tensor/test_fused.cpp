@@ -288,6 +288,19 @@ TEST_SUITE("fused") {
     CHECK(nll_loss_forward(zeros({0, 3}), zeros({0}, kInt64)).loss.shape() == Shape{0});
   }
 
+  TEST_CASE("squared_error_reduce: hand-computed mean and sum, a non-contiguous diff, empty, int64 refused") {
+    Tensor d = tensor({1.0, -2.0, 0.5, 3.0}, {2, 2}, kFloat64);  // squares 1, 4, 0.25, 9
+    CHECK(squared_error_reduce(d, false).item() == 14.25);
+    CHECK(squared_error_reduce(d, true).item() == 14.25 / 4);
+    CHECK(squared_error_reduce(d, true).dim() == 0);
+    CHECK(squared_error_reduce(d.t(), false).item() == 14.25);  // read through its packed copy
+    CHECK(squared_error_reduce(d.to(kFloat32), true).dtype() == kFloat32);
+    CHECK(std::isnan(squared_error_reduce(zeros({0}), true).item()));  // the mean of nothing, as mean() gives
+    CHECK(squared_error_reduce(zeros({0}), false).item() == 0.0);
+    CHECK_THROWS_WITH_AS(squared_error_reduce(zeros({2}, kInt64), true), doctest::Contains("squared_error_reduce"),
+                         Error);
+  }
+
   TEST_CASE("binary_cross_entropy_with_logits kernels: stable values, pos_weight, gradients") {
     for (DType dt : {kFloat32, kFloat64}) {
       // max(x, 0) - x t + log(1 + e^-|x|):
